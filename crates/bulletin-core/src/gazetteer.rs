@@ -1,0 +1,231 @@
+//! Places and countries of Central Asia and the South Caucasus, with the old and
+//! alternative names researchers meet in archives. The data is `data/gazetteer.tsv`,
+//! compiled in; extend the file to extend bulletin.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+const DATA: &str = include_str!("../data/gazetteer.tsv");
+
+/// A country with its ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Country {
+    pub code: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// Words that name the country's people or things in running text ("Kazakh").
+    pub demonyms: Vec<String>,
+}
+
+/// A town or city with the country it lies in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub country: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+/// The parsed gazetteer with lookup tables keyed by lowercase name.
+#[derive(Debug, Default)]
+pub struct Gazetteer {
+    pub countries: Vec<Country>,
+    pub places: Vec<Place>,
+    /// lowercase place name or alias → index into `places`
+    place_index: HashMap<String, usize>,
+    /// lowercase country name, alias or demonym (and place name) → country code
+    country_words: HashMap<String, String>,
+    /// Lines that could not be read; empty for the shipped file (a test checks).
+    pub rejected_lines: Vec<usize>,
+}
+
+impl Gazetteer {
+    /// Reads the tab-separated format of `data/gazetteer.tsv`.
+    pub fn parse(text: &str) -> Gazetteer {
+        let mut g = Gazetteer::default();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            let list = |i: usize| -> Vec<String> {
+                cols.get(i)
+                    .map(|c| {
+                        c.split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            match (cols.first(), cols.get(1), cols.get(2)) {
+                (Some(&"country"), Some(code), Some(name))
+                    if code.len() == 2 && !name.is_empty() =>
+                {
+                    g.countries.push(Country {
+                        code: code.to_string(),
+                        name: name.to_string(),
+                        aliases: list(3),
+                        demonyms: list(4),
+                    })
+                }
+                (Some(&"place"), Some(code), Some(name)) if code.len() == 2 && !name.is_empty() => {
+                    g.places.push(Place {
+                        country: code.to_string(),
+                        name: name.to_string(),
+                        aliases: list(3),
+                    })
+                }
+                _ => g.rejected_lines.push(i + 1),
+            }
+        }
+        for c in &g.countries {
+            for word in std::iter::once(&c.name)
+                .chain(&c.aliases)
+                .chain(&c.demonyms)
+            {
+                g.country_words.insert(word.to_lowercase(), c.code.clone());
+            }
+        }
+        for (i, p) in g.places.iter().enumerate() {
+            for word in std::iter::once(&p.name).chain(&p.aliases) {
+                g.place_index.insert(word.to_lowercase(), i);
+                g.country_words
+                    .insert(word.to_lowercase(), p.country.clone());
+            }
+        }
+        g
+    }
+
+    /// The place called `name` (any case, any alias).
+    pub fn place(&self, name: &str) -> Option<&Place> {
+        self.place_index
+            .get(&name.to_lowercase())
+            .map(|&i| &self.places[i])
+    }
+
+    /// The country code for a country name, alias, demonym or place (any case).
+    pub fn country_code(&self, word: &str) -> Option<&str> {
+        self.country_words
+            .get(&word.to_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The country with this ISO code.
+    pub fn country(&self, code: &str) -> Option<&Country> {
+        self.countries
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(code))
+    }
+}
+
+/// The compiled-in gazetteer.
+pub fn gazetteer() -> &'static Gazetteer {
+    static G: OnceLock<Gazetteer> = OnceLock::new();
+    G.get_or_init(|| Gazetteer::parse(DATA))
+}
+
+/// How a dateline place is shown: `BAKU` → `Baku`, `ALMA-ATA` → `Alma-Ata` (the
+/// name as written, not silently modernised), unknown places in title case.
+pub fn place_display_name(written: &str) -> String {
+    let g = gazetteer();
+    if let Some(p) = g.place(written) {
+        if let Some(alias) = std::iter::once(&p.name)
+            .chain(&p.aliases)
+            .find(|a| a.eq_ignore_ascii_case(written))
+        {
+            return alias.clone();
+        }
+    }
+    let mut out = String::with_capacity(written.len());
+    let mut start_of_word = true;
+    for c in written.chars() {
+        if start_of_word {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start_of_word = !c.is_alphanumeric() && c != '\'' && c != '\u{2019}';
+    }
+    out
+}
+
+/// ISO codes of the countries named in `texts` (by name, old name, demonym or one
+/// of their places), sorted.
+pub fn countries_in_text<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let g = gazetteer();
+    let mut found = BTreeSet::new();
+    for text in texts {
+        let mut previous = "";
+        for token in
+            text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}'))
+        {
+            // Possessives: "Kazakhstan’s" → "Kazakhstan".
+            let token = token
+                .strip_suffix("\u{2019}s")
+                .or_else(|| token.strip_suffix("'s"))
+                .unwrap_or(token)
+                .trim_matches(|c| c == '-' || c == '\'' || c == '\u{2019}');
+            if token.is_empty() {
+                continue;
+            }
+            // Place and country names are proper nouns; "mary" is not Mary.
+            if token.starts_with(|c: char| c.is_uppercase()) {
+                let two_words = format!("{previous} {token}");
+                let code = g
+                    .country_code(token)
+                    .or_else(|| {
+                        (!previous.is_empty())
+                            .then(|| g.country_code(&two_words))
+                            .flatten()
+                    })
+                    .or_else(|| token.split('-').find_map(|part| g.country_code(part)));
+                if let Some(code) = code {
+                    found.insert(code.to_owned());
+                }
+                previous = token;
+            } else {
+                previous = "";
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_gazetteer_reads_cleanly() {
+        let g = gazetteer();
+        assert!(g.rejected_lines.is_empty(), "{:?}", g.rejected_lines);
+        assert_eq!(g.countries.len(), 8);
+        assert_eq!(g.place("ALMA-ATA").map(|p| p.name.as_str()), Some("Almaty"));
+        assert_eq!(g.country_code("Kirghizia"), Some("KG"));
+        assert_eq!(g.country_code("tiflis"), Some("GE"));
+    }
+
+    #[test]
+    fn display_names() {
+        assert_eq!(place_display_name("BAKU"), "Baku");
+        assert_eq!(place_display_name("ALMA-ATA"), "Alma-Ata");
+        assert_eq!(place_display_name("NEW PLACE-ON-SEA"), "New Place-On-Sea");
+        assert_eq!(place_display_name("Almaty"), "Almaty");
+    }
+
+    #[test]
+    fn countries_from_text() {
+        assert_eq!(
+            countries_in_text(["Officials in Kazakhstan and Azerbaijan’s capital Baku"]),
+            ["AZ", "KZ"]
+        );
+        assert_eq!(countries_in_text(["Turkmen exiles in Turkey"]), ["TM"]);
+        assert_eq!(
+            countries_in_text(["Kazakh-born writer", "in Ust-Kamenogorsk"]),
+            ["KZ"]
+        );
+        assert_eq!(countries_in_text(["from Nebit Dag"]), ["TM"]);
+        assert!(countries_in_text(["nothing here, mary"]).is_empty());
+    }
+}
