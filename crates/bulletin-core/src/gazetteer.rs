@@ -129,13 +129,12 @@ pub fn gazetteer() -> &'static Gazetteer {
 /// name as written, not silently modernised), unknown places in title case.
 pub fn place_display_name(written: &str) -> String {
     let g = gazetteer();
-    if let Some(p) = g.place(written) {
-        if let Some(alias) = std::iter::once(&p.name)
+    if let Some(p) = g.place(written)
+        && let Some(alias) = std::iter::once(&p.name)
             .chain(&p.aliases)
             .find(|a| a.eq_ignore_ascii_case(written))
-        {
-            return alias.clone();
-        }
+    {
+        return alias.clone();
     }
     let mut out = String::with_capacity(written.len());
     let mut start_of_word = true;

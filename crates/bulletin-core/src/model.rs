@@ -284,6 +284,13 @@ impl Story {
         }
         for tag in &self.tags {
             single_line("tag", tag, 200)?;
+            // The text format lists tags separated by commas.
+            if tag.contains(',') {
+                return Err(ModelError::BadCharacter {
+                    field: "tag",
+                    what: "commas",
+                });
+            }
         }
         for code in &self.countries {
             if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {

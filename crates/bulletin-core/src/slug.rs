@@ -12,7 +12,7 @@ pub fn slugify(text: &str) -> String {
     // `pending_dash` defers a separator until a real character follows, which
     // collapses runs and trims both ends in one pass.
     let mut pending_dash = false;
-    let mut push_ascii = |out: &mut String, c: char, pending_dash: &mut bool| {
+    let push_ascii = |out: &mut String, c: char, pending_dash: &mut bool| {
         if c.is_ascii_alphanumeric() || c == '_' {
             if *pending_dash && !out.is_empty() {
                 out.push('-');

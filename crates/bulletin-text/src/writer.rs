@@ -1,0 +1,111 @@
+//! The canonical form: em dash, single spaces, `ENDS`, full footers.
+
+use std::io::{self, Write};
+
+use bulletin_core::{Month, Story, format_issue_date, infer_year, infer_year_from_copyright};
+
+use crate::reader::Document;
+
+/// `Tag Archives: TAG` and the blank line after it.
+pub fn write_header(out: &mut impl Write, tag: &str) -> io::Result<()> {
+    write!(out, "Tag Archives: {tag}\n\n")
+}
+
+/// One story in canonical form, ending with a newline. `header_tag` is the file's
+/// `Tag Archives:` tag, which the story then need not list in its `— Tags:` line.
+/// `first` is false for every story after the first, which gets a blank line
+/// before it.
+pub fn write_story(
+    out: &mut impl Write,
+    story: &Story,
+    header_tag: Option<&str>,
+    first: bool,
+) -> io::Result<()> {
+    if !first {
+        out.write_all(b"\n")?;
+    }
+    write!(out, "{}\n\n", story.headline)?;
+    let d = &story.dateline;
+    for place in &d.places {
+        write!(out, "{}/", place.to_uppercase())?;
+    }
+    let month = Month::new(d.date.month())
+        .map(Month::ap_upper)
+        .unwrap_or_default();
+    write!(out, "{month} {}", d.date.day())?;
+    if !year_can_be_left_out(story) {
+        write!(out, " {}", d.date.year())?;
+    }
+    write!(out, " ({}) \u{2014}", d.credit)?;
+    let mut paragraphs = story.body.iter();
+    if let Some(first) = paragraphs.next() {
+        write!(out, " {first}")?;
+    }
+    out.write_all(b"\n\n")?;
+    for p in paragraphs {
+        write!(out, "{p}\n\n")?;
+    }
+    out.write_all(b"ENDS\n\n")?;
+    let holder = &story.copyright.holder;
+    if let Some(issue) = story.issue {
+        let first = if story.first_published { "first " } else { "" };
+        write!(
+            out,
+            "\u{2014} This story was {first}published in issue {} of the {holder}",
+            issue.number
+        )?;
+        if let Some(date) = issue.date {
+            write!(out, ", on {}", format_issue_date(date))?;
+        }
+        out.write_all(b"\n\n")?;
+    }
+    writeln!(
+        out,
+        "\u{2014} Copyright the {holder} {}",
+        story.copyright.year
+    )?;
+    let own_tags: Vec<&str> = story
+        .tags
+        .iter()
+        .map(String::as_str)
+        .filter(|t| Some(*t) != header_tag)
+        .collect();
+    if !own_tags.is_empty() {
+        write!(out, "\n\u{2014} Tags: {}\n", own_tags.join(", "))?;
+    }
+    Ok(())
+}
+
+/// A dateline leaves its year out only where the source did and the reader will
+/// infer the same year again.
+fn year_can_be_left_out(story: &Story) -> bool {
+    let d = &story.dateline;
+    if !d.year_inferred {
+        return false;
+    }
+    let (m, day) = (d.date.month(), d.date.day());
+    let inferred = match story.issue.and_then(|i| i.date) {
+        Some(issue_date) => infer_year(m, day, issue_date),
+        None => infer_year_from_copyright(m, day, story.copyright.year),
+    };
+    inferred == Some(d.date)
+}
+
+/// A whole document: header (if any) and stories.
+pub fn write_document(out: &mut impl Write, doc: &Document) -> io::Result<()> {
+    if let Some(tag) = &doc.tag {
+        write_header(out, tag)?;
+    }
+    for (i, story) in doc.stories.iter().enumerate() {
+        write_story(out, story, doc.tag.as_deref(), i == 0)?;
+    }
+    Ok(())
+}
+
+/// [`write_document`] into a string.
+pub fn write_to_string(doc: &Document) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write_document(&mut out, doc);
+    String::from_utf8_lossy(&out).into_owned()
+}
