@@ -24,7 +24,7 @@
 mod diagnostic;
 mod lint;
 mod reader;
-// pub mod synth; (arriving)
+pub mod synth;
 mod writer;
 
 pub use diagnostic::{Diagnostic, Severity};

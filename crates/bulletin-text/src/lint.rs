@@ -11,30 +11,37 @@ use crate::diagnostic::{Diagnostic, Severity};
 /// number of distinct issues, not stories.
 #[derive(Debug, Default)]
 pub struct IssueSequence {
-    /// number → (date, line, line text) of its first dated mention
-    first_seen: HashMap<u32, (Date, u64, String)>,
+    /// (number, date) → line and line text of its first mention
+    first_seen: HashMap<(u32, Date), (u64, String)>,
+    /// number → (date, line) of its first dated mention, to spot a number reused
+    /// with another date
+    by_number: HashMap<u32, (Date, u64)>,
     warnings: Vec<Diagnostic>,
 }
 
 impl IssueSequence {
-    /// Notes an issue footer. A number seen again with another date is a warning.
+    /// Notes an issue footer. A number seen again with another date is a warning
+    /// (once per date).
     pub fn observe(&mut self, number: u32, date: Option<Date>, line: u64, source: &str) {
         let Some(date) = date else { return };
-        match self.first_seen.get(&number) {
+        if self.first_seen.contains_key(&(number, date)) {
+            return;
+        }
+        self.first_seen
+            .insert((number, date), (line, source.to_owned()));
+        match self.by_number.get(&number) {
             None => {
-                self.first_seen
-                    .insert(number, (date, line, source.to_owned()));
+                self.by_number.insert(number, (date, line));
             }
-            Some((seen, seen_line, _)) if *seen != date => {
+            Some(&(seen, seen_line)) => {
                 let message = format!(
                     "issue {number} is dated {} here but {} at line {seen_line}",
                     format_issue_date(date),
-                    format_issue_date(*seen)
+                    format_issue_date(seen)
                 );
                 self.warnings
                     .push(Diagnostic::new(Severity::Warning, line, 1, message, source));
             }
-            Some(_) => {}
         }
     }
 
@@ -46,7 +53,7 @@ impl IssueSequence {
         let mut issues: Vec<(Date, u32, u64, String)> = self
             .first_seen
             .into_iter()
-            .map(|(n, (d, l, s))| (d, n, l, s))
+            .map(|((n, d), (l, s))| (d, n, l, s))
             .collect();
         issues.sort_by_key(|a| (a.0, a.1));
         let keep = longest_increasing(&issues.iter().map(|i| i.1).collect::<Vec<_>>());
@@ -132,7 +139,16 @@ mod tests {
         s.observe(10, d(1, 6), 9, "b");
         s.observe(11, d(1, 20), 12, "c");
         let w = s.finish();
-        assert_eq!(w.len(), 1);
-        assert_eq!(w[0].line, 9);
+        // The clash itself, and one of the two does not fit the sequence.
+        assert_eq!(w.len(), 2, "{w:#?}");
+        assert!(w.iter().any(|w| {
+            w.line == 9
+                && w.message
+                    .contains("dated Jan. 6 2021 here but Jan. 5 2021 at line 3")
+        }));
+        assert!(
+            w.iter()
+                .any(|w| w.message.contains("does not fit the sequence"))
+        );
     }
 }

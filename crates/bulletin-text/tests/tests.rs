@@ -2,6 +2,7 @@
 
 mod corpus;
 mod errors;
+mod generated;
 mod roundtrip;
 
 use std::path::PathBuf;
