@@ -34,6 +34,10 @@ pub struct Gazetteer {
     place_index: HashMap<String, usize>,
     /// lowercase country name, alias or demonym (and place name) → country code
     country_words: HashMap<String, String>,
+    /// Finds every name of `country_words` in running text in one pass.
+    matcher: Option<aho_corasick::AhoCorasick>,
+    /// The country code of each of the matcher's patterns.
+    pattern_codes: Vec<String>,
     /// Lines that could not be read; empty for the shipped file (a test checks).
     pub rejected_lines: Vec<usize>,
 }
@@ -94,6 +98,18 @@ impl Gazetteer {
                     .insert(word.to_lowercase(), p.country.clone());
             }
         }
+        let (patterns, codes): (Vec<&String>, Vec<String>) = g
+            .country_words
+            .iter()
+            .map(|(word, code)| (word, code.clone()))
+            .unzip();
+        g.matcher = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(patterns)
+            .ok();
+        g.pattern_codes = codes;
         g
     }
 
@@ -150,41 +166,29 @@ pub fn place_display_name(written: &str) -> String {
 }
 
 /// ISO codes of the countries named in `texts` (by name, old name, demonym or one
-/// of their places), sorted.
+/// of their places), sorted. A name counts when it stands as a capitalised word:
+/// "Kazakhstan’s" and "Kazakh-born" count, "mary" and "Kazakhstani" (a different
+/// word, unless listed) are judged by the gazetteer alone.
 pub fn countries_in_text<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let g = gazetteer();
     let mut found = BTreeSet::new();
+    let Some(matcher) = &g.matcher else {
+        return Vec::new();
+    };
     for text in texts {
-        let mut previous = "";
-        for token in
-            text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}'))
-        {
-            // Possessives: "Kazakhstan’s" → "Kazakhstan".
-            let token = token
-                .strip_suffix("\u{2019}s")
-                .or_else(|| token.strip_suffix("'s"))
-                .unwrap_or(token)
-                .trim_matches(|c| c == '-' || c == '\'' || c == '\u{2019}');
-            if token.is_empty() {
-                continue;
-            }
-            // Place and country names are proper nouns; "mary" is not Mary.
-            if token.starts_with(|c: char| c.is_uppercase()) {
-                let two_words = format!("{previous} {token}");
-                let code = g
-                    .country_code(token)
-                    .or_else(|| {
-                        (!previous.is_empty())
-                            .then(|| g.country_code(&two_words))
-                            .flatten()
-                    })
-                    .or_else(|| token.split('-').find_map(|part| g.country_code(part)));
-                if let Some(code) = code {
-                    found.insert(code.to_owned());
-                }
-                previous = token;
-            } else {
-                previous = "";
+        // One automaton pass over the text; each match is then checked for word
+        // boundaries and a capital letter. This runs on every imported story.
+        for m in matcher.find_iter(text) {
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+            let capital = text[m.start()..].starts_with(|c: char| c.is_uppercase());
+            if capital
+                && boundary(before)
+                && boundary(after)
+                && let Some(code) = g.pattern_codes.get(m.pattern().as_usize())
+            {
+                found.insert(code.clone());
             }
         }
     }

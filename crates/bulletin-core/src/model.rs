@@ -214,7 +214,10 @@ impl Story {
         format!("{}/{}", self.dateline.date, slugify(&self.headline))
     }
 
-    /// Countries named by the dateline's places and by the headline and body.
+    /// The countries a story is about: those named by its dateline's places, its
+    /// headline and its lead paragraph. A news lead names where the story happens;
+    /// a country mentioned only further down is context, not subject (and reading
+    /// only the lead keeps import fast).
     pub fn derive_countries(&self) -> Vec<String> {
         countries_in_text(
             self.dateline
@@ -222,7 +225,7 @@ impl Story {
                 .iter()
                 .map(String::as_str)
                 .chain(std::iter::once(self.headline.as_str()))
-                .chain(self.body.iter().map(String::as_str)),
+                .chain(self.body.first().map(String::as_str)),
         )
     }
 
@@ -310,21 +313,27 @@ fn single_line(field: &'static str, value: &str, max: usize) -> Result<(), Model
     if value.trim().is_empty() {
         return Err(ModelError::Empty { field });
     }
-    let len = value.chars().count();
-    if len > max {
-        return Err(ModelError::TooLong { field, len, max });
+    // Characters never outnumber bytes: count only when the bytes exceed the limit.
+    if value.len() > max {
+        let len = value.chars().count();
+        if len > max {
+            return Err(ModelError::TooLong { field, len, max });
+        }
     }
-    if value.contains(['\n', '\r']) {
-        return Err(ModelError::BadCharacter {
-            field,
-            what: "line breaks",
-        });
-    }
-    if value.chars().any(|c| c.is_control() && c != '\t') {
-        return Err(ModelError::BadCharacter {
-            field,
-            what: "control characters",
-        });
+    // One byte scan for line breaks and control characters (C0, DEL, and C1,
+    // which UTF-8 writes as 0xC2 0x80..=0x9F).
+    let bytes = value.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let what = match b {
+            b'\n' | b'\r' => "line breaks",
+            b'\t' => continue,
+            0..=0x1F | 0x7F => "control characters",
+            0xC2 if bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)) => {
+                "control characters"
+            }
+            _ => continue,
+        };
+        return Err(ModelError::BadCharacter { field, what });
     }
     Ok(())
 }

@@ -635,6 +635,9 @@ fn trim(s: &str) -> &str {
 /// space; a lone NBSP inside a paragraph is kept, it may be deliberate.
 fn clean_paragraph(text: &str) -> String {
     let text = trim(text);
+    if !needs_folding(text) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -654,6 +657,30 @@ fn clean_paragraph(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether [`clean_paragraph`] has anything to change: a run of spaces, a tab, or
+/// any non-ASCII space. Almost every line has none, and this byte scan is far
+/// cheaper than rebuilding the string char by char.
+fn needs_folding(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut previous_space = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii() {
+            let space = b == b' ';
+            if (space && previous_space) || (b != b' ' && (b as char).is_whitespace()) {
+                return true;
+            }
+            previous_space = space;
+        } else if b >= 0xC0 {
+            // A lead byte: decode just this character.
+            if text[i..].chars().next().is_some_and(is_space) {
+                return true;
+            }
+            previous_space = false;
+        }
+    }
+    false
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
