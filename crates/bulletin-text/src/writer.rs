@@ -7,7 +7,7 @@ use bulletin_core::{Month, Story, format_issue_date, infer_year, infer_year_from
 use crate::reader::Document;
 
 /// `Tag Archives: TAG` and the blank line after it.
-pub fn write_header(out: &mut impl Write, tag: &str) -> io::Result<()> {
+pub fn write_header<W: Write + ?Sized>(out: &mut W, tag: &str) -> io::Result<()> {
     write!(out, "Tag Archives: {tag}\n\n")
 }
 
@@ -15,8 +15,8 @@ pub fn write_header(out: &mut impl Write, tag: &str) -> io::Result<()> {
 /// `Tag Archives:` tag, which the story then need not list in its `— Tags:` line.
 /// `first` is false for every story after the first, which gets a blank line
 /// before it.
-pub fn write_story(
-    out: &mut impl Write,
+pub fn write_story<W: Write + ?Sized>(
+    out: &mut W,
     story: &Story,
     header_tag: Option<&str>,
     first: bool,
@@ -92,7 +92,7 @@ fn year_can_be_left_out(story: &Story) -> bool {
 }
 
 /// A whole document: header (if any) and stories.
-pub fn write_document(out: &mut impl Write, doc: &Document) -> io::Result<()> {
+pub fn write_document<W: Write + ?Sized>(out: &mut W, doc: &Document) -> io::Result<()> {
     if let Some(tag) = &doc.tag {
         write_header(out, tag)?;
     }

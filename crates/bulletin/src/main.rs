@@ -1,1 +1,202 @@
-fn main() {}
+//! `bulletin`: the command line that wires the crates together.
+//!
+//! ```text
+//! bulletin demo                       # a sample archive in ./bulletin-data
+//! bulletin import archive.txt         # one transaction; all or nothing
+//! bulletin export --format json -o backup.json
+//! bulletin check archive.txt          # lint; exit 1 on errors
+//! ```
+
+mod check;
+mod config;
+mod demo;
+mod export;
+mod import;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Settings;
+
+/// bulletin: publish and archive datelined news bulletins.
+#[derive(Debug, Parser)]
+#[command(name = "bulletin", version, about)]
+struct Cli {
+    /// The data directory: SQLite database, search index, bulletin.toml.
+    #[arg(
+        long,
+        global = true,
+        default_value = "bulletin-data",
+        value_name = "DIR"
+    )]
+    data: PathBuf,
+    /// Put the store on PostgreSQL (postgres://...) instead of SQLite in the data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "BULLETIN_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a sample archive into the data directory and describe it.
+    Demo {
+        /// How many stories the sample archive holds.
+        #[arg(long, default_value_t = 600)]
+        stories: u64,
+    },
+    /// Import bulletin text files (`-` reads standard input) in one transaction.
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Export the archive as canonical JSON or bulletin text.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Only stories with this tag (name or slug); text gets a `Tag Archives:` header.
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
+        /// Only stories of this issue.
+        #[arg(long, value_name = "N")]
+        issue: Option<u32>,
+        /// Write here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+    /// Lint bulletin text: exit 1 if any file has errors.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Write synthetic bulletin text for demos and benchmarks.
+    Gen {
+        #[arg(long, value_name = "N")]
+        stories: u64,
+        #[arg(long, default_value_t = 1, value_name = "S")]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Windows line ends.
+        #[arg(long)]
+        crlf: bool,
+        /// Start with a byte order mark.
+        #[arg(long)]
+        bom: bool,
+        /// Start with a `Tag Archives: TAG` header.
+        #[arg(long, value_name = "TAG")]
+        tag: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Text,
+    Markdown,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("BULLETIN_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let (data, database) = (cli.data, cli.database);
+    match cli.command {
+        Command::Check { files } => Ok(check::run(&files)),
+        Command::Gen {
+            stories,
+            seed,
+            output,
+            crlf,
+            bom,
+            tag,
+        } => {
+            let options = bulletin_text::synth::GenOptions {
+                stories,
+                seed,
+                crlf,
+                bom,
+                header_tag: tag,
+            };
+            let stats = export::with_output(output.as_deref(), |out| {
+                Ok(bulletin_text::synth::generate(&options, out)?)
+            })?;
+            if output.is_some() {
+                eprintln!(
+                    "wrote {} stories in {} issues ({} bytes)",
+                    stats.stories, stats.issues, stats.bytes
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { files } => with_store(&data, database, async |store, _| {
+            let sources = files.into_iter().map(import::Source::from_arg).collect();
+            import::run(store, sources).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Export {
+            format,
+            tag,
+            issue,
+            output,
+        } => with_store(&data, database, async |store, _| {
+            export::run(store, format, tag, issue, output.as_deref()).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Demo { stories } => with_store(&data, database, async |store, settings| {
+            demo::run(store, settings, stories).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+    }
+}
+
+/// Loads the settings, opens the store and runs `job` on a Tokio runtime.
+fn with_store<T>(
+    data: &std::path::Path,
+    database: Option<String>,
+    job: impl AsyncFnOnce(&dyn bulletin_store::Store, &Settings) -> Result<T>,
+) -> Result<T> {
+    let settings = Settings::load(data, database.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = bulletin_store::open(&settings.database_url)
+            .await
+            .with_context(|| format!("cannot open the store at {}", settings.database_display()))?;
+        job(store.as_ref(), &settings).await
+    })
+}

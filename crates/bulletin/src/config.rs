@@ -1,0 +1,134 @@
+//! Settings: `bulletin.toml` in the data directory, typed and validated once at
+//! start-up; unknown keys are rejected.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The contents of `bulletin.toml`. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `postgres://...` to keep the store on PostgreSQL; `sqlite://PATH` for another
+    /// SQLite file. The command line and `BULLETIN_DATABASE_URL` take precedence.
+    pub database: Option<String>,
+}
+
+/// Everything a command needs to know about where bulletin keeps its data.
+#[derive(Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    #[allow(dead_code)] // read by the web and mail commands that come next
+    pub config: ConfigFile,
+}
+
+impl Settings {
+    /// Reads `DIR/bulletin.toml` if present; `database` (from `--database` or the
+    /// environment) overrides it; the default is SQLite in the data directory.
+    pub fn load(data_dir: &Path, database: Option<&str>) -> Result<Settings> {
+        let path = data_dir.join("bulletin.toml");
+        let config = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str::<ConfigFile>(&text).with_context(|| {
+                format!("{} is not a valid bulletin configuration", path.display())
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let database_url = match database.or(config.database.as_deref()) {
+            Some(url) => {
+                let url = url.trim();
+                if !(url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:"))
+                {
+                    bail!(
+                        "unsupported database URL {:?}: use postgres://USER@HOST/DB or sqlite://PATH",
+                        redact(url)
+                    );
+                }
+                url.to_owned()
+            }
+            None => {
+                std::fs::create_dir_all(data_dir).with_context(|| {
+                    format!("cannot create the data directory {}", data_dir.display())
+                })?;
+                format!("sqlite://{}", data_dir.join("bulletin.db").display())
+            }
+        };
+        Ok(Settings {
+            data_dir: data_dir.to_owned(),
+            database_url,
+            config,
+        })
+    }
+
+    /// The database URL with any password hidden, for messages and logs.
+    pub fn database_display(&self) -> String {
+        redact(&self.database_url)
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_shown() {
+        assert_eq!(
+            redact("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://x/y.db"), "sqlite://x/y.db");
+    }
+
+    #[test]
+    fn unknown_keys_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bulletin.toml"), "databse = \"x\"\n").unwrap();
+        let err = Settings::load(dir.path(), None).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("bulletin.toml"),
+            "database = \"postgres://a@b/c\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Settings::load(dir.path(), None).unwrap().database_url,
+            "postgres://a@b/c"
+        );
+        assert_eq!(
+            Settings::load(dir.path(), Some("sqlite://z.db"))
+                .unwrap()
+                .database_url,
+            "sqlite://z.db"
+        );
+        assert!(Settings::load(dir.path(), Some("mysql://x")).is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! `bulletin export`: canonical JSON (DESIGN.md) or bulletin text, streamed page by
+//! page so memory stays flat for any archive size.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use bulletin_core::Issue;
+use bulletin_store::{Store, StoryQuery};
+
+use crate::ExportFormat;
+
+const PAGE: u32 = 1000;
+
+/// Runs `write` against OUT (via a temporary file renamed into place, so a failed
+/// export never leaves a half-written file) or standard output.
+pub fn with_output<T>(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<T>,
+) -> Result<T> {
+    match output {
+        Some(path) if path.as_os_str() != "-" => {
+            let mut tmp_name = path.as_os_str().to_owned();
+            tmp_name.push(".partial");
+            let tmp = std::path::PathBuf::from(tmp_name);
+            let file =
+                File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            let result = write(&mut out).and_then(|v| {
+                out.flush()?;
+                Ok(v)
+            });
+            match result {
+                Ok(v) => {
+                    std::fs::rename(&tmp, path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    Err(e)
+                }
+            }
+        }
+        _ => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+            let v = write(&mut out)?;
+            out.flush()?;
+            Ok(v)
+        }
+    }
+}
+
+pub async fn run(
+    store: &dyn Store,
+    format: ExportFormat,
+    tag: Option<String>,
+    issue: Option<u32>,
+    output: Option<&Path>,
+) -> Result<()> {
+    if format == ExportFormat::Markdown {
+        bail!("Markdown export is not available yet; use --format json or --format text");
+    }
+    // Accept a tag's name or its slug.
+    let tag = match tag {
+        None => None,
+        Some(wanted) => {
+            let tags = store.tags().await?;
+            let found = tags.iter().find(|(t, _)| t.name == wanted).or_else(|| {
+                tags.iter()
+                    .find(|(t, _)| t.slug == wanted || t.name.eq_ignore_ascii_case(&wanted))
+            });
+            match found {
+                Some((t, _)) => Some(t.name.clone()),
+                None => bail!(
+                    "no tag named {wanted:?}; `bulletin export --format json` lists the tags in use"
+                ),
+            }
+        }
+    };
+    if let Some(n) = issue
+        && store.issue(n).await?.is_none()
+    {
+        bail!("there is no issue {n}");
+    }
+    let query = StoryQuery {
+        tag: tag.clone(),
+        issue,
+        after: None,
+        limit: PAGE,
+    };
+    // Pages come from the async store; the writer is synchronous. Collecting one
+    // page at a time keeps memory flat.
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
+    with_output(output, |out| {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                match format {
+                    ExportFormat::Json => write_json(store, query, out, &mut buf).await,
+                    _ => write_text(store, query, tag.as_deref(), out, &mut buf).await,
+                }
+            })
+        })
+    })
+}
+
+async fn write_text(
+    store: &dyn Store,
+    mut query: StoryQuery,
+    tag: Option<&str>,
+    out: &mut dyn Write,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    if let Some(tag) = tag {
+        bulletin_text::write_header(out, tag)?;
+    }
+    let mut first = true;
+    loop {
+        let page = store.stories(&query).await?;
+        buf.clear();
+        for story in &page.stories {
+            bulletin_text::write_story(buf, story, tag, first)?;
+            first = false;
+        }
+        out.write_all(buf)?;
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn write_json(
+    store: &dyn Store,
+    mut query: StoryQuery,
+    out: &mut dyn Write,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
+    let publication = store.publication().await?;
+    let filtered = query.tag.is_some() || query.issue.is_some();
+    let mut issues: Vec<Issue> = store.issues().await?;
+    out.write_all(b"{\"publication\":")?;
+    serde_json::to_writer(&mut *out, &publication)?;
+    out.write_all(b",\n\"stories\":[")?;
+    let mut first = true;
+    let mut referenced = std::collections::HashSet::new();
+    loop {
+        let page = store.stories(&query).await?;
+        buf.clear();
+        for story in &page.stories {
+            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+            first = false;
+            serde_json::to_writer(&mut *buf, &story.to_json())?;
+            if let Some(i) = story.issue {
+                referenced.insert(i.number);
+            }
+        }
+        out.write_all(buf)?;
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    out.write_all(b"],\n\"issues\":[")?;
+    if filtered {
+        issues.retain(|i| referenced.contains(&i.number));
+    }
+    for (i, issue) in issues.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *out, issue)?;
+    }
+    out.write_all(b"]}\n")?;
+    Ok(())
+}

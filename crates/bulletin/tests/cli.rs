@@ -1,0 +1,408 @@
+//! The command line, end to end.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::{Archive, shared, text, write};
+
+fn corpus() -> Option<(String, String)> {
+    let path = shared("corpus/tag-archive-political-rights.txt")?;
+    let body = std::fs::read_to_string(&path).unwrap();
+    Some((path.display().to_string(), body))
+}
+
+fn stories_by_slug(export: &Value) -> std::collections::HashMap<String, Value> {
+    export["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["slug"].as_str().unwrap().to_owned(), s.clone()))
+        .collect()
+}
+
+#[test]
+fn import_the_corpus_and_export_json() {
+    let Some((corpus, _)) = corpus() else { return };
+    for archive in Archive::each() {
+        let out = archive.run_ok(&["import", &corpus]);
+        let log = text(&out.stderr);
+        assert!(
+            log.contains("10 new, 0 updated, 0 unchanged; 8 issues, 1 tags, 4 warnings"),
+            "{log}"
+        );
+        let export: Value = serde_json::from_str(&archive.export(&["--format", "json"])).unwrap();
+        assert_eq!(
+            export["publication"]["name"],
+            "Central Asia & South Caucasus Bulletin"
+        );
+        let stories = stories_by_slug(&export);
+        assert_eq!(stories.len(), 10, "[{}]", archive.name());
+        let mut pegasus =
+            stories["pegasus-spyware-targets-azerbaijani-and-kazakh-opposition"].clone();
+        let body = pegasus["body"].take();
+        assert_eq!(body.as_array().unwrap().len(), 7);
+        assert!(
+            body[0]
+                .as_str()
+                .unwrap()
+                .starts_with("Officials in Kazakhstan and Azerbaijan")
+        );
+        assert_eq!(
+            pegasus,
+            json!({
+                "slug": "pegasus-spyware-targets-azerbaijani-and-kazakh-opposition",
+                "headline": "Pegasus spyware targets Azerbaijani and Kazakh opposition",
+                "dateline": {"places": ["Baku", "Almaty"], "date": "2021-07-18", "year_inferred": false, "credit": "The Bulletin"},
+                "body": null,
+                "tags": ["political rights"],
+                "countries": ["AZ", "KZ"],
+                "issue": {"number": 493, "date": "2021-07-22"},
+                "first_published": false,
+                "copyright": {"holder": "Central Asia & South Caucasus Bulletin", "year": 2021},
+                "access": "public",
+                "url": "/2021/07/18/pegasus-spyware-targets-azerbaijani-and-kazakh-opposition/"
+            }),
+            "[{}]",
+            archive.name()
+        );
+        let clamp = &stories["kazakh-authorities-clamp-down-on-anti-china-protests"];
+        assert_eq!(clamp["issue"], json!({"number": 471, "date": null}));
+        assert_eq!(clamp["first_published"], true);
+        let arrest = &stories["azerbaijani-authorities-arrest-opposition-leaders"];
+        assert_eq!(arrest["dateline"]["date"], "2020-07-28");
+        assert_eq!(arrest["dateline"]["year_inferred"], true);
+        // Issues: numbers, dates and stories in issue order.
+        let issues = export["issues"].as_array().unwrap();
+        let numbers: Vec<u64> = issues
+            .iter()
+            .map(|i| i["number"].as_u64().unwrap())
+            .collect();
+        assert_eq!(numbers, [48, 451, 455, 471, 474, 493, 506, 565]);
+        let i474 = issues.iter().find(|i| i["number"] == 474).unwrap();
+        assert_eq!(i474["date"], "2021-03-05");
+        assert_eq!(i474["status"], "published");
+        assert_eq!(
+            i474["stories"],
+            json!([
+                "tajik-court-imprisons-son-of-opposition-leader",
+                "police-in-almaty-detain-demonstrators",
+                "uzbek-police-detain-opposition-leader"
+            ])
+        );
+        // Newest first.
+        let dates: Vec<&str> = export["stories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["dateline"]["date"].as_str().unwrap())
+            .collect();
+        let mut sorted = dates.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(dates, sorted);
+    }
+}
+
+#[test]
+fn importing_twice_changes_nothing() {
+    let Some((corpus, _)) = corpus() else { return };
+    for archive in Archive::each() {
+        archive.run_ok(&["import", &corpus]);
+        let first = archive.export(&["--format", "json"]);
+        let out = archive.run_ok(&["import", &corpus]);
+        assert!(
+            text(&out.stderr).contains("0 new, 0 updated, 10 unchanged"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            archive.export(&["--format", "json"]),
+            first,
+            "[{}]",
+            archive.name()
+        );
+    }
+}
+
+#[test]
+fn a_corrected_story_updates_and_keeps_a_revision() {
+    let Some((corpus, body)) = corpus() else {
+        return;
+    };
+    for archive in Archive::each() {
+        archive.run_ok(&["import", &corpus]);
+        let corrected = body.replacen(
+            "sentenced Nurzhan Mukhammedov",
+            "sentenced activist Nurzhan Mukhammedov",
+            1,
+        );
+        assert_ne!(corrected, body);
+        let path = write(&archive.path("corrected.txt"), &corrected);
+        let out = archive.run_ok(&["import", &path]);
+        assert!(
+            text(&out.stderr).contains("0 new, 1 updated, 9 unchanged"),
+            "{}",
+            text(&out.stderr)
+        );
+        let export: Value = serde_json::from_str(&archive.export(&["--format", "json"])).unwrap();
+        let slug = "kazakh-court-sentences-activist-to-prison-for-ablyazov-links";
+        let story = &stories_by_slug(&export)[slug];
+        assert!(
+            story["body"][0]
+                .as_str()
+                .unwrap()
+                .contains("sentenced activist Nurzhan")
+        );
+        let url = archive.url();
+        let revisions = tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let store = bulletin_store::open(&url).await.unwrap();
+            store.revisions(slug).await.unwrap()
+        });
+        assert_eq!(revisions.len(), 1, "[{}]", archive.name());
+        assert!(revisions[0].story.body[0].contains("sentenced Nurzhan Mukhammedov"));
+    }
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_position_and_changes_nothing() {
+    let Some((corpus, body)) = corpus() else {
+        return;
+    };
+    let truncated = &body[..body.find("ENDS").unwrap()];
+    let unknown_month = body.replacen("NOV. 2 2021", "NOVV. 2 2021", 1);
+    let feb_30 = body.replacen("FEB. 10 2021", "FEB. 30 2021", 1);
+    let mut invalid_utf8 = body.clone().into_bytes();
+    let at = body.find("Pegasus spyware targets").unwrap();
+    invalid_utf8[at + 2] = 0xfe;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated.txt",
+            truncated.as_bytes().to_vec(),
+            "truncated.txt:3:1: error:",
+        ),
+        (
+            "month.txt",
+            unknown_month.into_bytes(),
+            "month.txt:15:1: error: unknown month",
+        ),
+        (
+            "feb30.txt",
+            feb_30.into_bytes(),
+            "feb30.txt:87:8: error: impossible date",
+        ),
+        (
+            "utf8.txt",
+            invalid_utf8,
+            "utf8.txt:23:3: error: this line is not valid UTF-8",
+        ),
+    ];
+    for archive in Archive::each() {
+        archive.run_ok(&["import", &corpus]);
+        let before = archive.export(&["--format", "json"]);
+        for (name, bytes, expected) in &cases {
+            let path = write(&archive.path(name), bytes);
+            let out = archive.run(&["import", &path]);
+            let log = text(&out.stderr);
+            assert!(
+                !out.status.success(),
+                "[{}] {name} must fail",
+                archive.name()
+            );
+            assert!(
+                log.contains(&format!("{}/{expected}", archive.dir.path().display())),
+                "[{}] {name}: {log}",
+                archive.name()
+            );
+            assert!(log.contains("nothing was imported"), "{log}");
+            // A good file beside the bad one is not imported either.
+            let good = write(
+                &archive.path("good.txt"),
+                body.replace("Pegasus", "Pegasus II"),
+            );
+            assert!(!archive.run(&["import", &good, &path]).status.success());
+            assert_eq!(
+                archive.export(&["--format", "json"]),
+                before,
+                "[{}] {name} changed the archive",
+                archive.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn text_export_round_trips_through_the_store() {
+    let Some((corpus, body)) = corpus() else {
+        return;
+    };
+    for archive in Archive::each() {
+        archive.run_ok(&["import", &corpus]);
+        let exported = archive.export(&["--format", "text", "--tag", "political-rights"]);
+        assert!(exported.starts_with("Tag Archives: political rights\n\n"));
+        let original = bulletin_text::read_str(&body).unwrap();
+        assert_eq!(
+            bulletin_text::read_str(&exported).unwrap(),
+            original,
+            "[{}]",
+            archive.name()
+        );
+        let issue = archive.export(&["--format", "text", "--issue", "474"]);
+        assert_eq!(bulletin_text::read_str(&issue).unwrap().stories.len(), 3);
+        let out = archive.run(&["export", "--format", "text", "--tag", "no such tag"]);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("no tag named"),
+            "{}",
+            text(&out.stderr)
+        );
+        // -o writes the same bytes to a file.
+        let path = archive.path("out.txt");
+        archive.run_ok(&[
+            "export",
+            "--format",
+            "text",
+            "--tag",
+            "political rights",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), exported);
+    }
+}
+
+#[test]
+fn import_from_standard_input() {
+    let Some((_, body)) = corpus() else { return };
+    let archive = Archive::sqlite();
+    let mut child = archive
+        .command()
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("10 new"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_the_corpus() {
+    let Some((corpus, _)) = corpus() else { return };
+    let archive = Archive::sqlite();
+    let out = archive.run(&["check", &corpus]);
+    assert!(out.status.success(), "warnings only: exit 0");
+    let report = text(&out.stdout);
+    let sequence: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains("does not fit the sequence"))
+        .collect();
+    assert_eq!(sequence.len(), 1, "{report}");
+    assert!(
+        sequence[0].starts_with(&format!("{corpus}:51:1: warning: issue number 48")),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{corpus}: 10 stories, 0 errors, 4 warnings")),
+        "{report}"
+    );
+    let bad = write(
+        &archive.path("bad.txt"),
+        "Headline\n\nJULE 4 2021 (The Bulletin) \u{2014} Text.\n\nENDS\n",
+    );
+    let out = archive.run(&["check", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(&format!("{bad}:3:1: error: unknown month")),
+        "{report}"
+    );
+    assert!(report.contains("     3 | JULE 4 2021"), "{report}");
+}
+
+#[test]
+fn gen_is_deterministic_and_clean() {
+    let archive = Archive::sqlite();
+    let a = archive
+        .run_ok(&["gen", "--stories", "300", "--seed", "7"])
+        .stdout;
+    let b = archive
+        .run_ok(&["gen", "--stories", "300", "--seed", "7"])
+        .stdout;
+    let c = archive
+        .run_ok(&["gen", "--stories", "300", "--seed", "8"])
+        .stdout;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let path = write(&archive.path("gen.txt"), &a);
+    let out = archive.run(&["check", &path]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(": 300 stories, 0 errors,"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = archive.run_ok(&["import", &path]);
+    assert!(
+        text(&out.stderr).contains("imported 300 stories"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Windows line ends and a BOM read the same.
+    let windows = archive.path("gen-crlf.txt");
+    archive.run_ok(&[
+        "gen",
+        "--stories",
+        "300",
+        "--seed",
+        "7",
+        "--crlf",
+        "--bom",
+        "-o",
+        windows.to_str().unwrap(),
+    ]);
+    let out = archive.run_ok(&["import", windows.to_str().unwrap()]);
+    assert!(
+        text(&out.stderr).contains("0 new, 0 updated, 300 unchanged"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_builds_a_sample_archive() {
+    for archive in Archive::each() {
+        let out = archive.run_ok(&["demo", "--stories", "120"]);
+        let report = text(&out.stdout);
+        assert!(report.contains("stories:  120"), "{report}");
+        assert!(report.contains("issues:"), "{report}");
+        // Running it again is harmless.
+        let again = text(&archive.run_ok(&["demo", "--stories", "120"]).stdout);
+        assert!(again.contains("stories:  120"), "{again}");
+    }
+}
+
+#[test]
+fn unknown_config_keys_are_refused() {
+    let archive = Archive::sqlite();
+    write(&archive.path("bulletin.toml"), "colour = \"blue\"\n");
+    let out = archive.run(&["export", "--format", "json"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown field"),
+        "{}",
+        text(&out.stderr)
+    );
+}

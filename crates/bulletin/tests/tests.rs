@@ -1,0 +1,129 @@
+//! End-to-end tests through the built `bulletin` binary, on SQLite always and on
+//! PostgreSQL when `BULLETIN_TEST_POSTGRES_URL` is set (required under `CI=true`).
+
+mod cli;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A file under the sibling `shared/` folder; absent → skip line (failure under CI).
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is required under CI=true",
+        path.display()
+    );
+    println!("SKIP: {} is absent", path.display());
+    None
+}
+
+/// A fresh data directory, and a fresh PostgreSQL database when asked for.
+pub struct Archive {
+    pub dir: tempfile::TempDir,
+    pub database: Option<String>,
+    _postgres: Option<bulletin_store::testing::TempPostgres>,
+}
+
+impl Archive {
+    pub fn sqlite() -> Archive {
+        Archive {
+            dir: tempfile::tempdir().unwrap(),
+            database: None,
+            _postgres: None,
+        }
+    }
+
+    /// `None` (with a skip line) when PostgreSQL is not configured outside CI.
+    pub fn postgres() -> Option<Archive> {
+        let Ok(base) = std::env::var("BULLETIN_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "BULLETIN_TEST_POSTGRES_URL is required under CI=true"
+            );
+            println!("SKIP: PostgreSQL end-to-end tests (set BULLETIN_TEST_POSTGRES_URL)");
+            return None;
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let pg = runtime
+            .block_on(bulletin_store::testing::TempPostgres::create(&base))
+            .unwrap();
+        Some(Archive {
+            dir: tempfile::tempdir().unwrap(),
+            database: Some(pg.url().to_owned()),
+            _postgres: Some(pg),
+        })
+    }
+
+    /// Both backends that are available.
+    pub fn each() -> Vec<Archive> {
+        let mut all = vec![Archive::sqlite()];
+        all.extend(Archive::postgres());
+        all
+    }
+
+    pub fn name(&self) -> &'static str {
+        if self.database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.dir.path().join("bulletin.db").display()),
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
+        cmd.arg("--data").arg(self.dir.path());
+        cmd.env_remove("BULLETIN_DATABASE_URL");
+        if let Some(url) = &self.database {
+            cmd.arg("--database").arg(url);
+        }
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    pub fn run_ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "[{}] bulletin {args:?} failed:\n{}",
+            self.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn export(&self, args: &[&str]) -> String {
+        let mut all = vec!["export"];
+        all.extend_from_slice(args);
+        String::from_utf8(self.run_ok(&all).stdout).unwrap()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn write(path: &Path, contents: impl AsRef<[u8]>) -> String {
+    std::fs::write(path, contents).unwrap();
+    path.display().to_string()
+}
