@@ -21,12 +21,14 @@
 //! assert_eq!(again, doc);
 //! ```
 
+mod decode;
 mod diagnostic;
 mod lint;
 mod reader;
 pub mod synth;
 mod writer;
 
+pub use decode::utf8_input;
 pub use diagnostic::{Diagnostic, Severity};
 pub use lint::IssueSequence;
 pub use reader::{Document, ParsedStory, Reader, StoryLines, read_str};

@@ -210,6 +210,23 @@ fn every_story_as_written() {
             );
         }
     }
+    // Every headline exactly, through its WordPress slug.
+    let slugs: Vec<&str> = doc.stories.iter().map(|s| s.slug.as_str()).collect();
+    assert_eq!(
+        slugs,
+        [
+            "tajik-opposition-in-exile-disappear",
+            "turkey-needs-to-do-more-to-protect-turkmen-exiles-say-human-rights-groups",
+            "pegasus-spyware-targets-azerbaijani-and-kazakh-opposition",
+            "kazakh-court-sentences-activist-to-prison-for-ablyazov-links",
+            "tajik-court-imprisons-son-of-opposition-leader",
+            "police-in-almaty-detain-demonstrators",
+            "uzbek-police-detain-opposition-leader",
+            "kazakh-authorities-clamp-down-on-anti-china-protests",
+            "azerbaijani-authorities-arrest-opposition-leaders",
+            "kazakh-court-imprisons-activist-for-insulting-ruling-party",
+        ]
+    );
     // Details the reader must get exactly.
     let tajik = &doc.stories[0];
     assert_eq!(

@@ -1,7 +1,6 @@
 //! `bulletin check`: lint bulletin text. Exit 1 when any file has errors.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,7 +22,15 @@ pub fn run(files: &[PathBuf]) -> ExitCode {
                 }
             }
         };
-        let mut reader = Reader::new(BufReader::with_capacity(256 * 1024, input));
+        let input = match bulletin_text::utf8_input(input) {
+            Ok(input) => input,
+            Err(e) => {
+                println!("{shown}: error: cannot read: {e}");
+                any_errors = true;
+                continue;
+            }
+        };
+        let mut reader = Reader::new(input);
         let (mut stories, mut errors, mut warnings) = (0u64, 0u64, 0u64);
         let print = |d: &Diagnostic| println!("{}", d.display(&shown));
         for item in &mut reader {

@@ -140,13 +140,35 @@ async fn write_json(
     buf: &mut Vec<u8>,
 ) -> Result<()> {
     let publication = store.publication().await?;
-    let filtered = query.tag.is_some() || query.issue.is_some();
     let mut issues: Vec<Issue> = store.issues().await?;
+    // DESIGN.md's order is publication, issues, stories. A filtered export lists the
+    // issues its stories belong to: a first pass over the pages finds them.
+    if query.issue.is_some() || query.tag.is_some() {
+        let mut referenced = std::collections::HashSet::new();
+        let mut scan = query.clone();
+        loop {
+            let page = store.stories(&scan).await?;
+            referenced.extend(
+                page.stories
+                    .iter()
+                    .filter_map(|s| s.issue.map(|i| i.number)),
+            );
+            match page.next {
+                Some(next) => scan.after = Some(next),
+                None => break,
+            }
+        }
+        issues.retain(|i| referenced.contains(&i.number));
+    }
     out.write_all(b"{\"publication\":")?;
     serde_json::to_writer(&mut *out, &publication)?;
-    out.write_all(b",\n\"stories\":[")?;
+    out.write_all(b",\n\"issues\":[")?;
+    for (i, issue) in issues.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *out, issue)?;
+    }
+    out.write_all(b"],\n\"stories\":[")?;
     let mut first = true;
-    let mut referenced = std::collections::HashSet::new();
     loop {
         let page = store.stories(&query).await?;
         buf.clear();
@@ -154,23 +176,12 @@ async fn write_json(
             buf.extend_from_slice(if first { b"\n" } else { b",\n" });
             first = false;
             serde_json::to_writer(&mut *buf, &story.to_json())?;
-            if let Some(i) = story.issue {
-                referenced.insert(i.number);
-            }
         }
         out.write_all(buf)?;
         match page.next {
             Some(next) => query.after = Some(next),
             None => break,
         }
-    }
-    out.write_all(b"],\n\"issues\":[")?;
-    if filtered {
-        issues.retain(|i| referenced.contains(&i.number));
-    }
-    for (i, issue) in issues.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut *out, issue)?;
     }
     out.write_all(b"]}\n")?;
     Ok(())

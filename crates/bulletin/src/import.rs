@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -218,7 +218,15 @@ fn parse_all(
             inner: input,
             count: Arc::clone(bytes_read),
         };
-        let mut reader = Reader::new(BufReader::with_capacity(256 * 1024, counting));
+        let input = match bulletin_text::utf8_input(counting) {
+            Ok(input) => input,
+            Err(e) => {
+                report.errors += 1;
+                progress.println(&format!("{name}: error: cannot read: {e}"));
+                continue;
+            }
+        };
+        let mut reader = Reader::new(input);
         for item in &mut reader {
             match item {
                 Ok(parsed) => {

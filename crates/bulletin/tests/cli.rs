@@ -247,6 +247,18 @@ fn text_export_round_trips_through_the_store() {
             "[{}]",
             archive.name()
         );
+        let json = archive.export(&["--format", "json", "--issue", "474"]);
+        let keys: Vec<usize> = ["\"publication\"", "\"issues\"", "\"stories\""]
+            .iter()
+            .map(|k| json.find(k).unwrap())
+            .collect();
+        assert!(
+            keys[0] < keys[1] && keys[1] < keys[2],
+            "DESIGN.md's key order"
+        );
+        let json: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["issues"].as_array().unwrap().len(), 1);
+        assert_eq!(json["stories"].as_array().unwrap().len(), 3);
         let issue = archive.export(&["--format", "text", "--issue", "474"]);
         assert_eq!(bulletin_text::read_str(&issue).unwrap().stories.len(), 3);
         let out = archive.run(&["export", "--format", "text", "--tag", "no such tag"]);
@@ -404,5 +416,64 @@ fn unknown_config_keys_are_refused() {
         text(&out.stderr).contains("unknown field"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+#[test]
+fn files_from_windows_editors() {
+    let Some((corpus, body)) = corpus() else {
+        return;
+    };
+    let archive = Archive::sqlite();
+    // Notepad's "Unicode": UTF-16 LE with a BOM and CRLF line ends.
+    let crlf = body.replace('\n', "\r\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in crlf.encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let path = write(&archive.path("notepad-unicode.txt"), &utf16);
+    let out = archive.run_ok(&["import", &path]);
+    assert!(
+        text(&out.stderr).contains("10 new"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The same stories as the UTF-8 original.
+    let out = archive.run_ok(&["import", &corpus]);
+    assert!(
+        text(&out.stderr).contains("0 new, 0 updated, 10 unchanged"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Notepad's "ANSI" (Windows-1252) is not UTF-8: an error with its position.
+    let ansi: Vec<u8> = crlf
+        .chars()
+        .map(|c| match c {
+            '\u{2018}' => 0x91,
+            '\u{2019}' => 0x92,
+            '\u{201c}' => 0x93,
+            '\u{201d}' => 0x94,
+            '\u{2013}' => 0x96,
+            '\u{2014}' => 0x97,
+            '\u{a0}' => 0xA0,
+            c if c.is_ascii() => c as u8,
+            c => panic!("no Windows-1252 byte for {c:?} in this test"),
+        })
+        .collect();
+    let path = write(&archive.path("notepad-ansi.txt"), &ansi);
+    let out = archive.run(&["check", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(&format!(
+            "{path}:3:27: error: this line is not valid UTF-8 (byte 0x93)"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "{path}:5:30: error: this line is not valid UTF-8 (byte 0x97)"
+        )),
+        "{report}"
     );
 }
