@@ -34,10 +34,11 @@ pub struct Gazetteer {
     place_index: HashMap<String, usize>,
     /// lowercase country name, alias or demonym (and place name) → country code
     country_words: HashMap<String, String>,
-    /// Finds every name of `country_words` in running text in one pass.
-    matcher: Option<aho_corasick::AhoCorasick>,
-    /// The country code of each of the matcher's patterns.
-    pattern_codes: Vec<String>,
+    /// Names as they are capitalised in running text ("Kazakhstan", "KAZAKHSTAN",
+    /// "Nebit Dag") → country code.
+    text_words: HashMap<String, String>,
+    /// First words of the two-word names ("Nebit" of "Nebit Dag").
+    first_words: std::collections::HashSet<String>,
     /// Lines that could not be read; empty for the shipped file (a test checks).
     pub rejected_lines: Vec<usize>,
 }
@@ -98,18 +99,29 @@ impl Gazetteer {
                     .insert(word.to_lowercase(), p.country.clone());
             }
         }
-        let (patterns, codes): (Vec<&String>, Vec<String>) = g
-            .country_words
+        let names: Vec<(String, String)> = g
+            .countries
             .iter()
-            .map(|(word, code)| (word, code.clone()))
-            .unzip();
-        g.matcher = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(patterns)
-            .ok();
-        g.pattern_codes = codes;
+            .flat_map(|c| {
+                std::iter::once(&c.name)
+                    .chain(&c.aliases)
+                    .chain(&c.demonyms)
+                    .map(|w| (w.clone(), c.code.clone()))
+            })
+            .chain(g.places.iter().flat_map(|p| {
+                std::iter::once(&p.name)
+                    .chain(&p.aliases)
+                    .map(|w| (w.clone(), p.country.clone()))
+            }))
+            .collect();
+        for (name, code) in names {
+            if let Some((first, _)) = name.split_once(' ') {
+                g.first_words.insert(first.to_owned());
+                g.first_words.insert(first.to_uppercase());
+            }
+            g.text_words.insert(name.to_uppercase(), code.clone());
+            g.text_words.insert(name, code);
+        }
         g
     }
 
@@ -166,33 +178,62 @@ pub fn place_display_name(written: &str) -> String {
 }
 
 /// ISO codes of the countries named in `texts` (by name, old name, demonym or one
-/// of their places), sorted. A name counts when it stands as a capitalised word:
-/// "Kazakhstan’s" and "Kazakh-born" count, "mary" and "Kazakhstani" (a different
-/// word, unless listed) are judged by the gazetteer alone.
+/// of their places), sorted. A name counts where it stands as a capitalised word
+/// ("Kazakhstan’s", "Kazakh-born" and "KAZAKHSTAN" count; "mary" does not).
 pub fn countries_in_text<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let g = gazetteer();
     let mut found = BTreeSet::new();
-    let Some(matcher) = &g.matcher else {
-        return Vec::new();
-    };
     for text in texts {
-        // One automaton pass over the text; each match is then checked for word
-        // boundaries and a capital letter. This runs on every imported story.
-        for m in matcher.find_iter(text) {
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
-            let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-            let capital = text[m.start()..].starts_with(|c: char| c.is_uppercase());
-            if capital
-                && boundary(before)
-                && boundary(after)
-                && let Some(code) = g.pattern_codes.get(m.pattern().as_usize())
-            {
+        // Only words that start with an ASCII capital can be names (all gazetteer
+        // names do), so a byte scan finds the few candidates and only those are
+        // looked up. This runs on every imported story.
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_uppercase() || !starts_word(text, i) {
+                i += 1;
+                continue;
+            }
+            let end = word_end(bytes, i);
+            let word = trim_word(&text[i..end]);
+            let mut code = g.text_words.get(word);
+            if code.is_none() && g.first_words.contains(word) && bytes.get(end) == Some(&b' ') {
+                let second_end = word_end(bytes, end + 1);
+                code = g.text_words.get(trim_word(&text[i..second_end]));
+            }
+            if code.is_none() && word.contains('-') {
+                code = word.split('-').find_map(|part| g.text_words.get(part));
+            }
+            if let Some(code) = code {
                 found.insert(code.clone());
             }
+            i = end.max(i + 1);
         }
     }
     found.into_iter().collect()
+}
+
+/// Whether a word starts at byte `i`: the character before is no letter or digit.
+fn starts_word(text: &str, i: usize) -> bool {
+    text[..i]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// End of the ASCII word (letters, digits, `-`, `'`) starting at `start`.
+fn word_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'\''))
+        .map_or(bytes.len(), |n| start + n)
+}
+
+/// "Kazakhstan's" → "Kazakhstan"; stray trailing hyphens and quotes go too.
+fn trim_word(word: &str) -> &str {
+    word.strip_suffix("'s")
+        .unwrap_or(word)
+        .trim_end_matches(['-', '\''])
 }
 
 #[cfg(test)]
@@ -229,6 +270,11 @@ mod tests {
             ["KZ"]
         );
         assert_eq!(countries_in_text(["from Nebit Dag"]), ["TM"]);
+        assert_eq!(
+            countries_in_text(["\u{201c}Kazakh\u{201d} and TAJIKISTAN's"]),
+            ["KZ", "TJ"]
+        );
+        assert!(countries_in_text(["Ākazakh", "xKazakh"]).is_empty());
         assert!(countries_in_text(["nothing here, mary"]).is_empty());
     }
 }
