@@ -207,11 +207,16 @@ impl Story {
         )
     }
 
-    /// What identifies "the same story" across imports: its dateline date and its
-    /// headline's slug (before any `-2` suffix). A corrected body keeps the key, so a
-    /// re-import updates the story and keeps the old text as a revision.
+    /// What identifies "the same story" across imports: its issue, its dateline
+    /// date and its headline's slug (before any `-2` suffix). A corrected body keeps
+    /// the key, so a re-import updates the story and keeps the old text as a
+    /// revision; two stories that merely share a headline and a date (a weekly
+    /// "roundup") stay two stories unless they are in the same issue.
     pub fn natural_key(&self) -> String {
-        format!("{}/{}", self.dateline.date, slugify(&self.headline))
+        let issue = self
+            .issue
+            .map_or_else(|| "-".to_owned(), |i| i.number.to_string());
+        format!("{issue}/{}/{}", self.dateline.date, slugify(&self.headline))
     }
 
     /// The countries a story is about: those named by its dateline's places, its
@@ -443,7 +448,7 @@ mod tests {
         assert_eq!(s.derive_countries(), ["AZ", "KZ"]);
         assert_eq!(
             s.natural_key(),
-            "2021-07-18/pegasus-spyware-targets-azerbaijani-and-kazakh-opposition"
+            "493/2021-07-18/pegasus-spyware-targets-azerbaijani-and-kazakh-opposition"
         );
     }
 

@@ -594,22 +594,31 @@ mod conformance {
             s.issue(10).await.unwrap().unwrap().stories,
             ["c-first", "a-second", "b-third", "d-fourth"]
         );
-        // A story moved to another issue goes to the end of that one.
-        let moved = in_issue(story("C first", d), 11, None);
-        put(s, vec![moved]).await;
+        // The issue is part of a story's identity: the same headline and date in
+        // another issue is another story (a republication), appended to that issue.
+        let republished = in_issue(story("C first", d), 11, None);
+        let out = put(s, vec![republished]).await;
+        assert!(matches!(&out[0], PutOutcome::New { slug } if slug == "c-first-2"));
         assert_eq!(
             s.issue(10).await.unwrap().unwrap().stories,
-            ["a-second", "b-third", "d-fourth"]
+            ["c-first", "a-second", "b-third", "d-fourth"]
         );
         assert_eq!(
             s.issue(11).await.unwrap().unwrap().stories,
-            ["x-elsewhere", "c-first"]
+            ["x-elsewhere", "c-first-2"]
         );
         // The listing within one date follows issue number desc, then position.
         let listed = all_stories(s, StoryQuery::default()).await;
         assert_eq!(
             slugs(&listed),
-            ["x-elsewhere", "c-first", "a-second", "b-third", "d-fourth"]
+            [
+                "x-elsewhere",
+                "c-first-2",
+                "c-first",
+                "a-second",
+                "b-third",
+                "d-fourth"
+            ]
         );
         let issues = s.issues().await.unwrap();
         assert_eq!(
