@@ -22,11 +22,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
 
-// Import and export allocate a string per paragraph and per bound value; mimalloc
-// makes that a small cost instead of a quarter of the import's time.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// bulletin: publish and archive datelined news bulletins.
 #[derive(Debug, Parser)]
 #[command(name = "bulletin", version, about)]
