@@ -50,7 +50,7 @@ printf 'reader: %.0f MB/s; wc -l: %.0f MB/s; ratio bulletin/wc = %.2f\n' \
 
 echo "== import into SQLite"
 measure t_sqlite "bulletin import (sqlite)" "$bin" --data "$work/sqlite" import "$work/gen.txt"
-grep -o 'imported.*' "$work/err" | cut -c1-160
+grep '^imported ' "$work/err" | cut -c1-200
 # The peer: SQLite's own CSV loader putting the same stories in an unindexed table.
 "$bin" --data "$work/sqlite" export --format json -o "$work/all.json"
 python3 - "$work/all.json" "$work/stories.csv" <<'PY'
@@ -77,7 +77,7 @@ printf 'sqlite: bulletin %.0f stories/s; sqlite3 .import %.0f rows/s; ratio bull
 echo "== import into PostgreSQL"
 psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
 measure t_pg "bulletin import (postgres)" "$bin" --database "$pg_url" import "$work/gen.txt"
-grep -o 'imported.*' "$work/err" | cut -c1-160
+grep '^imported ' "$work/err" | cut -c1-200
 psql -q "$pg_url" -c "CREATE TABLE peer (slug TEXT, headline TEXT, date DATE, places JSONB, body JSONB, tags JSONB, countries JSONB, issue INTEGER, year INTEGER)" >/dev/null
 measure t_pg_peer "peer: psql \\copy (csv)" psql -q "$pg_url" -c "\\copy peer FROM '$work/stories.csv' WITH (FORMAT csv)"
 printf 'postgres: bulletin %.0f stories/s; psql \\copy %.0f rows/s; ratio bulletin/peer time = %.2f\n' \

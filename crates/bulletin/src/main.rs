@@ -124,7 +124,10 @@ fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("BULLETIN_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_env("BULLETIN_LOG")
+        // sqlx reports long statements at WARN; a whole-archive export has some by
+        // design, so they are only shown when asked for (BULLETIN_LOG=sqlx=warn).
+        .unwrap_or_else(|_| EnvFilter::new("warn,sqlx::query=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
