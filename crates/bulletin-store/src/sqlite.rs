@@ -55,7 +55,11 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32768");
+            .pragma("cache_size", "-32768")
+            // Batch inserts are large prepared statements, one per distinct row
+            // count; sqlx's default cache of 100 per connection let them hold over
+            // 100 MB during a big import. A small cache keeps memory flat.
+            .statement_cache_capacity(16);
         let pool = if url == "sqlite::memory:" {
             // Every connection to :memory: is its own database: keep exactly one,
             // forever. (A write transaction then holds the only connection.)
