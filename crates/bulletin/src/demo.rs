@@ -5,7 +5,7 @@ use bulletin_store::Store;
 use bulletin_text::synth::{GenOptions, generate};
 
 use crate::config::Settings;
-use crate::import::{self, Source};
+use crate::import::{self, Source, Verbosity};
 
 pub async fn run(store: &dyn Store, settings: &Settings, stories: u64) -> Result<()> {
     let options = GenOptions {
@@ -23,6 +23,7 @@ pub async fn run(store: &dyn Store, settings: &Settings, stories: u64) -> Result
             name: "sample archive".into(),
             data: text,
         }],
+        Verbosity::Counts,
     )
     .await?;
     let counts = store.counts().await?;

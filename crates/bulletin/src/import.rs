@@ -81,8 +81,17 @@ struct ParseReport {
     tags: HashSet<String>,
 }
 
+/// How much an import says on standard error besides errors and its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Each warning (up to a limit), then the summary.
+    Warnings,
+    /// Only counts: for the demo, whose sample text plants warnings on purpose.
+    Counts,
+}
+
 /// Imports `sources`; prints diagnostics and a summary to standard error.
-pub async fn run(store: &dyn Store, sources: Vec<Source>) -> Result<Summary> {
+pub async fn run(store: &dyn Store, sources: Vec<Source>, verbosity: Verbosity) -> Result<Summary> {
     let started = Instant::now();
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let total: Option<u64> = sources
@@ -122,7 +131,12 @@ pub async fn run(store: &dyn Store, sources: Vec<Source>) -> Result<Summary> {
     let parser = {
         let progress = Arc::clone(&progress);
         let bytes_read = Arc::clone(&bytes_read);
-        tokio::task::spawn_blocking(move || parse_all(inputs, sender, &progress, &bytes_read))
+        let show = if verbosity == Verbosity::Warnings {
+            SHOW_WARNINGS
+        } else {
+            0
+        };
+        tokio::task::spawn_blocking(move || parse_all(inputs, sender, &progress, &bytes_read, show))
     };
 
     let mut tx = store.begin_import().await?;
@@ -204,12 +218,13 @@ fn parse_all(
     sender: mpsc::Sender<Vec<Story>>,
     progress: &Progress,
     bytes_read: &Arc<AtomicU64>,
+    show_warnings: u64,
 ) -> ParseReport {
     let mut report = ParseReport::default();
     let mut batch = Vec::with_capacity(BATCH);
     let show_warning = |report: &mut ParseReport, text: String| {
         report.warnings += 1;
-        if report.warnings <= SHOW_WARNINGS {
+        if report.warnings <= show_warnings {
             progress.println(&text);
         }
     };
@@ -271,10 +286,10 @@ fn parse_all(
             report.errors - SHOW_ERRORS
         ));
     }
-    if report.warnings > SHOW_WARNINGS {
+    if show_warnings > 0 && report.warnings > show_warnings {
         progress.println(&format!(
             "... and {} more warnings (`bulletin check` lists them all)",
-            report.warnings - SHOW_WARNINGS
+            report.warnings - show_warnings
         ));
     }
     if report.errors == 0 && !batch.is_empty() {

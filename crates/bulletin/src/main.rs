@@ -166,7 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Import { files } => with_store(&data, database, async |store, _| {
             let sources = files.into_iter().map(import::Source::from_arg).collect();
-            import::run(store, sources).await?;
+            import::run(store, sources, import::Verbosity::Warnings).await?;
             Ok(ExitCode::SUCCESS)
         }),
         Command::Export {
