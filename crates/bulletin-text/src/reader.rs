@@ -874,6 +874,10 @@ fn parse_issue_line(raw: &str, text: &str) -> Positioned<(u32, Option<Date>, boo
     let Some(rest) = strip_prefix_ci(rest, "published in issue ") else {
         return fail(rest, "unreadable issue footer");
     };
+    // "issue 565", also "issue No. 565" and "issue #565".
+    let rest = strip_prefix_ci(rest, "No. ")
+        .or_else(|| rest.strip_prefix('#'))
+        .unwrap_or(rest);
     let digits_len = rest.bytes().take_while(u8::is_ascii_digit).count();
     let number = match rest[..digits_len].parse::<u32>() {
         Ok(n) if n > 0 => n,
@@ -885,14 +889,26 @@ fn parse_issue_line(raw: &str, text: &str) -> Positioned<(u32, Option<Date>, boo
     };
     let rest = trim(rest);
     let rest = rest.strip_suffix('.').map(trim).unwrap_or(rest);
-    let (publication, date) = match rest
-        .rfind(", published on ")
-        .map(|i| (i, ", published on ".len()))
-        .or_else(|| rest.rfind(", on ").map(|i| (i, ", on ".len())))
-    {
-        Some((i, len)) => (&rest[..i], Some(&rest[i + len..])),
-        None => (rest, None),
+    // The date follows the last " on " (", on", ", published on", or no comma at
+    // all) when what comes next has a date's shape (month, day, four-digit year);
+    // otherwise " on " belongs to the name ("the News on May Day").
+    let looks_like_date = |text: &str| {
+        let words: Vec<&str> = text.split(is_space).filter(|w| !w.is_empty()).collect();
+        matches!(words[..], [m, _, y] if Month::parse(m).is_some()
+            && y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
     };
+    let (publication, date) = match rest.rfind(" on ") {
+        Some(i) if looks_like_date(&rest[i + 4..]) => {
+            let name = rest[..i].trim_end_matches(is_space);
+            let name = name
+                .strip_suffix("published")
+                .or_else(|| name.strip_suffix("Published"))
+                .unwrap_or(name);
+            (name, Some(&rest[i + 4..]))
+        }
+        _ => (rest, None),
+    };
+    let publication = trim(publication).trim_end_matches(',');
     let publication = strip_prefix_ci(publication, "the ").unwrap_or(publication);
     let publication = trim(publication);
     if publication.is_empty() {
@@ -983,7 +999,7 @@ fn parse_copyright(raw: &str, text: &str) -> Positioned<Copyright> {
             ));
         }
     };
-    let holder = trim(&rest[..space]);
+    let holder = trim(rest[..space].trim_end_matches(|c| c == ',' || is_space(c)));
     let holder = strip_prefix_ci(holder, "the ").map(trim).unwrap_or(holder);
     if holder.is_empty() {
         return Err((
@@ -1055,6 +1071,25 @@ mod tests {
         );
         let t = "\u{2014} This story was first published in issue 471 of the X Bulletin";
         assert_eq!(parse_issue_line(t, t).ok().unwrap().1, None);
+        // No comma before "on", "No." and "#", a name with " on " in it.
+        let t =
+            "\u{2014} This story was published in issue No. 12 of the X Bulletin on Jan. 5 2022";
+        let (n, d, _, p) = parse_issue_line(t, t).ok().unwrap();
+        assert_eq!(
+            (n, d, p.as_str()),
+            (12, Date::new(2022, 1, 5).ok(), "X Bulletin")
+        );
+        let t =
+            "\u{2014} This story was published in issue #12 of the News on Sunday, on Jan. 5 2022";
+        let (n, d, _, p) = parse_issue_line(t, t).ok().unwrap();
+        assert_eq!(
+            (n, d, p.as_str()),
+            (12, Date::new(2022, 1, 5).ok(), "News on Sunday")
+        );
+        let t = "\u{2014} This story was published in issue 12 of the News on Sunday";
+        assert_eq!(parse_issue_line(t, t).ok().unwrap().3, "News on Sunday");
+        let t = "\u{2014} This story was published in issue 12 of the News on May Day";
+        assert_eq!(parse_issue_line(t, t).ok().unwrap().1, None);
         let t = "\u{2014} This story was published in issue 5 of the X, on Nov. 31 2021";
         assert!(parse_issue_line(t, t).is_err());
         let t = "\u{2014} Copyright the Central Asia & South Caucasus Bulletin 2024";
@@ -1063,5 +1098,8 @@ mod tests {
             (c.holder.as_str(), c.year),
             ("Central Asia & South Caucasus Bulletin", 2024)
         );
+        let t = "\u{2014} Copyright \u{a9} the Example Bulletin, 2024.";
+        let c = parse_copyright(t, t).ok().unwrap();
+        assert_eq!((c.holder.as_str(), c.year), ("Example Bulletin", 2024));
     }
 }

@@ -52,13 +52,29 @@ fn story() -> impl Strategy<Value = Story> {
         any::<bool>(),
         prop::collection::vec(words(1, 30), 1..6),
         (1u32..2000, any::<bool>(), any::<bool>()),
+        prop::sample::select(
+            &[
+                "Example Bulletin",
+                "Central Asia & South Caucasus Bulletin",
+                "News on Sunday",
+            ][..],
+        ),
         prop::collection::vec(
             prop::sample::select(&["elections", "energy", "media freedom"][..]),
             0..3,
         ),
     )
         .prop_map(
-            |(headline, places, (y, m, d, lag), no_year, body, (number, dated, first), tags)| {
+            |(
+                headline,
+                places,
+                (y, m, d, lag),
+                no_year,
+                body,
+                (number, dated, first),
+                holder,
+                tags,
+            )| {
                 let date = Date::new(y, m, d).unwrap();
                 let issue_date = date
                     .checked_add(jiff::Span::new().days(lag as i64))
@@ -85,7 +101,7 @@ fn story() -> impl Strategy<Value = Story> {
                     }),
                     first_published: first,
                     copyright: Copyright {
-                        holder: "Example Bulletin".into(),
+                        holder: holder.into(),
                         year: y,
                     },
                     access: Access::Public,
