@@ -270,10 +270,11 @@ impl Story {
         }
         for place in &self.dateline.places {
             single_line("dateline place", place, 100)?;
-            if place.contains('/') || place.contains('(') {
+            // These separate places, or start the credit, in a dateline.
+            if place.contains(['/', ',', '(']) {
                 return Err(ModelError::BadCharacter {
                     field: "dateline place",
-                    what: "'/' or '('",
+                    what: "'/', ',' or '('",
                 });
             }
         }

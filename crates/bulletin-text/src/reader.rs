@@ -762,7 +762,7 @@ fn parse_dateline(raw: &str) -> Positioned<ParsedDateline<'_>> {
     let mut segments: Vec<&str> = head.split('/').collect();
     let date_part = segments.pop().unwrap_or("");
     let mut places = Vec::with_capacity(segments.len());
-    for seg in segments {
+    for seg in segments.iter().flat_map(|s| s.split(',')) {
         let place = trim(seg);
         if place.is_empty() {
             return Err((
@@ -771,6 +771,20 @@ fn parse_dateline(raw: &str) -> Positioned<ParsedDateline<'_>> {
             ));
         }
         places.push(place_display_name(place));
+    }
+    // "BAKU, JULY 18 2021": commas also separate places, as long as what stands
+    // before them is not already the date ("JULY 18, 2021").
+    let mut date_part = date_part;
+    while let Some((place, rest)) = date_part.split_once(',') {
+        let first_word = date_part
+            .split(is_space)
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        if Month::parse(first_word).is_some() || trim(place).is_empty() {
+            break;
+        }
+        places.push(place_display_name(trim(place)));
+        date_part = rest;
     }
     let date = parse_month_day_year(raw, date_part)?;
     let after = trim(&line[close + 1..]);
@@ -894,7 +908,7 @@ fn parse_issue_line(raw: &str, text: &str) -> Positioned<(u32, Option<Date>, boo
     // otherwise " on " belongs to the name ("the News on May Day").
     let looks_like_date = |text: &str| {
         let words: Vec<&str> = text.split(is_space).filter(|w| !w.is_empty()).collect();
-        matches!(words[..], [m, _, y] if Month::parse(m).is_some()
+        matches!(words[..], [a, b, y] if (Month::parse(a).is_some() || Month::parse(b).is_some())
             && y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
     };
     let (publication, date) = match rest.rfind(" on ") {
@@ -924,6 +938,13 @@ fn parse_issue_line(raw: &str, text: &str) -> Positioned<(u32, Option<Date>, boo
 /// `July 22 2021`, `Nov. 4 2021`, `June 23, 2020`.
 fn parse_footer_date(raw: &str, text: &str) -> Positioned<Date> {
     let words: Vec<&str> = text.split(is_space).filter(|w| !w.is_empty()).collect();
+    // "July 22 2021", or day first: "22 July 2021".
+    let words = match words[..] {
+        [d, m, y] if d.bytes().all(|b| b.is_ascii_digit()) && Month::parse(m).is_some() => {
+            vec![m, d, y]
+        }
+        _ => words,
+    };
     let [m, d, y] = words[..] else {
         return Err((
             offset(raw, text),
@@ -1044,6 +1065,14 @@ mod tests {
             .ok()
             .unwrap();
         assert_eq!(d.date.year, None);
+        let d = parse_dateline("BAKU, TBILISI/JULY 18, 2021 (The Bulletin) \u{2014} x")
+            .ok()
+            .unwrap();
+        assert_eq!(d.places, ["Baku", "Tbilisi"]);
+        assert_eq!(
+            (d.date.month.number(), d.date.day, d.date.year),
+            (7, 18, Some(2021))
+        );
         let e = parse_dateline("JULE 28 2021 (The Bulletin) \u{2014} x")
             .err()
             .unwrap();
@@ -1085,6 +1114,11 @@ mod tests {
         assert_eq!(
             (n, d, p.as_str()),
             (12, Date::new(2022, 1, 5).ok(), "News on Sunday")
+        );
+        let t = "\u{2014} This story was published in issue 12 of the X, on 23 April 2024";
+        assert_eq!(
+            parse_issue_line(t, t).ok().unwrap().1,
+            Date::new(2024, 4, 23).ok()
         );
         let t = "\u{2014} This story was published in issue 12 of the News on Sunday";
         assert_eq!(parse_issue_line(t, t).ok().unwrap().3, "News on Sunday");
