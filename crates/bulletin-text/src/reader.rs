@@ -263,7 +263,7 @@ impl<R: BufRead> Reader<R> {
                 }
             }
             State::IssueLine => {
-                if is_copyright_line(text) {
+                if starts_copyright(text) {
                     self.error(
                         line,
                         1,
@@ -272,7 +272,7 @@ impl<R: BufRead> Reader<R> {
                     );
                     self.state = State::Copyright;
                     self.handle(raw);
-                } else if is_issue_line(text) {
+                } else if starts_issue_line(text) {
                     self.issue_line(raw, text);
                     self.state = State::Copyright;
                 } else {
@@ -289,7 +289,7 @@ impl<R: BufRead> Reader<R> {
                 }
             }
             State::Copyright => {
-                if is_copyright_line(text) {
+                if starts_copyright(text) {
                     self.copyright_line(raw, text);
                     self.state = State::AfterCopyright;
                 } else {
@@ -707,12 +707,36 @@ fn is_end_mark(text: &str) -> bool {
     t == "ENDS"
 }
 
+/// `— This story was [first ]published in issue …`: precise enough that a
+/// paragraph opening "This story was first reported by …" stays a paragraph.
 fn is_issue_line(text: &str) -> bool {
+    let Some(rest) = strip_prefix_ci(strip_dash(text), "This story was ") else {
+        return false;
+    };
+    let rest = strip_prefix_ci(rest, "first ").unwrap_or(rest);
+    strip_prefix_ci(rest, "published in issue").is_some()
+}
+
+/// After ENDS, where a footer is expected, any line opening like one is read as
+/// one, so that a damaged footer gets a precise message.
+fn starts_issue_line(text: &str) -> bool {
     strip_prefix_ci(strip_dash(text), "This story was ").is_some()
 }
 
-fn is_copyright_line(text: &str) -> bool {
+fn starts_copyright(text: &str) -> bool {
     strip_prefix_ci(strip_dash(text), "Copyright ").is_some()
+}
+
+/// `— Copyright … YEAR`: a paragraph that merely opens with "Copyright" (and does
+/// not end in a year, or runs long) stays a paragraph.
+fn is_copyright_line(text: &str) -> bool {
+    let body = strip_dash(text);
+    let body = body.strip_suffix('.').unwrap_or(body);
+    body.len() <= 300
+        && strip_prefix_ci(body, "Copyright ").is_some()
+        && body.len() >= 4
+        && body.is_char_boundary(body.len() - 4)
+        && body[body.len() - 4..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn tags_line(text: &str) -> Option<&str> {

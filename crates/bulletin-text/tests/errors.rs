@@ -34,6 +34,17 @@ fn the_good_sample_reads() {
 }
 
 #[test]
+fn paragraphs_that_open_like_footers_stay_paragraphs() {
+    let text = GOOD.replace(
+        "They agreed to meet again.",
+        "This story was first reported by a local radio station.\n\nCopyright lawyers said the case would set a precedent.",
+    );
+    let doc = read_str(&text).unwrap();
+    assert_eq!(doc.stories[0].body.len(), 3);
+    assert!(doc.stories[0].body[2].starts_with("Copyright lawyers"));
+}
+
+#[test]
 fn unknown_month() {
     let e = single_error(&GOOD.replace("MAY 3", "MAYY 3"));
     assert_eq!((e.line, e.column), (3, 9));
