@@ -19,6 +19,7 @@
 mod dates;
 mod gazetteer;
 mod model;
+pub mod render;
 mod slug;
 
 pub use dates::{Month, format_issue_date, infer_year, infer_year_from_copyright};

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use bulletin_core::{Month, Story, format_issue_date, infer_year, infer_year_from_copyright};
+use bulletin_core::{Story, infer_year, infer_year_from_copyright, render};
 
 use crate::reader::Document;
 
@@ -25,18 +25,8 @@ pub fn write_story<W: Write + ?Sized>(
         out.write_all(b"\n")?;
     }
     write!(out, "{}\n\n", story.headline)?;
-    let d = &story.dateline;
-    for place in &d.places {
-        write!(out, "{}/", place.to_uppercase())?;
-    }
-    let month = Month::new(d.date.month())
-        .map(Month::ap_upper)
-        .unwrap_or_default();
-    write!(out, "{month} {}", d.date.day())?;
-    if !year_can_be_left_out(story) {
-        write!(out, " {}", d.date.year())?;
-    }
-    write!(out, " ({}) \u{2014}", d.credit)?;
+    let dateline = render::dateline_caps(story, !year_can_be_left_out(story));
+    write!(out, "{dateline} ({}) \u{2014}", story.dateline.credit)?;
     let mut paragraphs = story.body.iter();
     if let Some(first) = paragraphs.next() {
         write!(out, " {first}")?;
@@ -46,24 +36,10 @@ pub fn write_story<W: Write + ?Sized>(
         write!(out, "{p}\n\n")?;
     }
     out.write_all(b"ENDS\n\n")?;
-    let holder = &story.copyright.holder;
-    if let Some(issue) = story.issue {
-        let first = if story.first_published { "first " } else { "" };
-        write!(
-            out,
-            "\u{2014} This story was {first}published in issue {} of the {holder}",
-            issue.number
-        )?;
-        if let Some(date) = issue.date {
-            write!(out, ", on {}", format_issue_date(date))?;
-        }
-        out.write_all(b"\n\n")?;
+    if let Some(line) = render::issue_footer(story) {
+        write!(out, "\u{2014} {line}\n\n")?;
     }
-    writeln!(
-        out,
-        "\u{2014} Copyright the {holder} {}",
-        story.copyright.year
-    )?;
+    writeln!(out, "\u{2014} {}", render::copyright_footer(story))?;
     let own_tags: Vec<&str> = story
         .tags
         .iter()
