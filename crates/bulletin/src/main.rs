@@ -49,6 +49,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the web site.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// A folder of templates that replace the default theme's, by name.
+        #[arg(long, value_name = "DIR")]
+        theme: Option<PathBuf>,
+    },
     /// Generate a sample archive into the data directory and describe it.
     Demo {
         /// How many stories the sample archive holds.
@@ -166,7 +175,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Import { files } => with_store(&data, database, async |store, _| {
             let sources = files.into_iter().map(import::Source::from_arg).collect();
-            import::run(store, sources, import::Verbosity::Warnings).await?;
+            import::run(store.as_ref(), sources, import::Verbosity::Warnings).await?;
             Ok(ExitCode::SUCCESS)
         }),
         Command::Export {
@@ -175,11 +184,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             issue,
             output,
         } => with_store(&data, database, async |store, _| {
-            export::run(store, format, tag, issue, output.as_deref()).await?;
+            export::run(store.as_ref(), format, tag, issue, output.as_deref()).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Serve { addr, theme } => with_store(&data, database, async |store, _| {
+            // A broken theme stops start-up with the template's file and line.
+            let theme = bulletin_web::Theme::load(theme.as_deref())?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            eprintln!("bulletin is serving http://{local}/ (Ctrl-C to stop)");
+            bulletin_web::serve(listener, store, theme).await?;
+            eprintln!("bulletin stopped");
             Ok(ExitCode::SUCCESS)
         }),
         Command::Demo { stories } => with_store(&data, database, async |store, settings| {
-            demo::run(store, settings, stories).await?;
+            demo::run(store.as_ref(), settings, stories).await?;
             Ok(ExitCode::SUCCESS)
         }),
     }
@@ -189,7 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn with_store<T>(
     data: &std::path::Path,
     database: Option<String>,
-    job: impl AsyncFnOnce(&dyn bulletin_store::Store, &Settings) -> Result<T>,
+    job: impl AsyncFnOnce(std::sync::Arc<dyn bulletin_store::Store>, &Settings) -> Result<T>,
 ) -> Result<T> {
     let settings = Settings::load(data, database.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -200,6 +221,6 @@ fn with_store<T>(
         let store = bulletin_store::open(&settings.database_url)
             .await
             .with_context(|| format!("cannot open the store at {}", settings.database_display()))?;
-        job(store.as_ref(), &settings).await
+        job(store, &settings).await
     })
 }

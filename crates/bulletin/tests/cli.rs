@@ -477,3 +477,58 @@ fn files_from_windows_editors() {
         "{report}"
     );
 }
+
+#[test]
+fn serve_answers_over_http_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    let Some((corpus, _)) = corpus() else { return };
+    for archive in Archive::each() {
+        archive.run_ok(&["import", &corpus]);
+        let mut child = archive
+            .command()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                let rest = l.split("serving http://").nth(1)?;
+                rest.split('/').next().map(str::to_owned)
+            })
+            .expect("the server says where it listens");
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "GET /tag/political-rights/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "[{}] {response}",
+            archive.name()
+        );
+        assert!(response.contains("Tag Archives: political rights"));
+        // SIGTERM: finish in-flight requests and exit cleanly.
+        let term = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "[{}] exit after SIGTERM: {status:?}",
+            archive.name()
+        );
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        assert!(
+            rest.iter().any(|l| l.contains("bulletin stopped")),
+            "{rest:?}"
+        );
+    }
+}

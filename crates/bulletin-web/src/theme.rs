@@ -1,0 +1,89 @@
+//! Templates: the compiled-in default theme, overridden by name from a folder.
+
+use std::path::Path;
+
+use minijinja::Environment;
+
+use crate::WebError;
+
+/// The default theme, compiled in (zola's way): name → source.
+const DEFAULT: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("start.html", include_str!("../templates/start.html")),
+    ("story.html", include_str!("../templates/story.html")),
+    (
+        "story_body.html",
+        include_str!("../templates/story_body.html"),
+    ),
+    ("tag.html", include_str!("../templates/tag.html")),
+    ("tags.html", include_str!("../templates/tags.html")),
+    ("issue.html", include_str!("../templates/issue.html")),
+    ("issues.html", include_str!("../templates/issues.html")),
+    (
+        "not_found.html",
+        include_str!("../templates/not_found.html"),
+    ),
+];
+
+/// Loaded and compiled templates. All are checked at start-up, so a broken
+/// theme stops `serve` with the file and line instead of failing a request.
+pub struct Theme {
+    env: Environment<'static>,
+}
+
+impl Theme {
+    /// The default theme, with any `*.html` in `dir` replacing the template of
+    /// the same name.
+    pub fn load(dir: Option<&Path>) -> Result<Theme, WebError> {
+        let mut env = Environment::new();
+        // `.html` templates escape every value unless marked safe.
+        for (name, source) in DEFAULT {
+            env.add_template(name, source)
+                .map_err(|source| WebError::Template {
+                    name: (*name).to_owned(),
+                    source,
+                })?;
+        }
+        if let Some(dir) = dir {
+            let folder_error = |source| WebError::ThemeFolder {
+                path: dir.display().to_string(),
+                source,
+            };
+            for entry in std::fs::read_dir(dir).map_err(folder_error)? {
+                let path = entry.map_err(folder_error)?.path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if !name.ends_with(".html") {
+                    continue;
+                }
+                let name = name.to_owned();
+                let source = std::fs::read_to_string(&path).map_err(folder_error)?;
+                env.add_template_owned(name.clone(), source)
+                    .map_err(|source| WebError::Template {
+                        name: path.display().to_string(),
+                        source,
+                    })?;
+            }
+        }
+        // Render-time errors (an unknown filter, a bad include) surface now too.
+        for name in DEFAULT.iter().map(|(n, _)| *n) {
+            env.get_template(name)
+                .map_err(|source| WebError::Template {
+                    name: name.to_owned(),
+                    source,
+                })?;
+        }
+        Ok(Theme { env })
+    }
+
+    /// Renders `name` with `context`.
+    pub fn render(
+        &self,
+        name: &str,
+        context: minijinja::Value,
+    ) -> Result<String, minijinja::Error> {
+        self.env.get_template(name)?.render(context)
+    }
+}

@@ -1,0 +1,214 @@
+//! The site over real HTTP: a server on a free loopback port, requests over TCP.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bulletin_store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The corpus under the sibling `shared/`; absent → skip line (failure under CI).
+fn corpus() -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/tag-archive-political-rights.txt");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Some(text);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is required under CI=true",
+        path.display()
+    );
+    println!("SKIP: {} is absent", path.display());
+    None
+}
+
+struct Site {
+    addr: std::net::SocketAddr,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn site(theme: Option<&std::path::Path>) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let store = bulletin_store::open(&format!("sqlite://{}/b.db", dir.path().display()))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = bulletin_web::app(
+        Arc::clone(&store),
+        bulletin_web::Theme::load(theme).unwrap(),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Site {
+        addr,
+        store,
+        _dir: dir,
+    }
+}
+
+async fn import(store: &dyn Store, text: &str) {
+    let doc = bulletin_text::read_str(text).unwrap();
+    let mut tx = store.begin_import().await.unwrap();
+    tx.put_stories(doc.stories).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// GET over a plain TCP connection: (status, headers, body).
+async fn get(site: &Site, path: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(site.addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        site.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_owned(), body.to_owned())
+}
+
+#[tokio::test]
+async fn an_empty_archive_says_how_to_start() {
+    let site = site(None).await;
+    let (status, head, body) = get(&site, "/").await;
+    assert_eq!(status, 200);
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: text/html; charset=utf-8")
+    );
+    assert!(body.contains("bulletin import"), "{body}");
+}
+
+#[tokio::test]
+async fn the_corpus_tag_archive_page() {
+    let Some(text) = corpus() else { return };
+    let site = site(None).await;
+    import(site.store.as_ref(), &text).await;
+    let (status, _, body) = get(&site, "/tag/political-rights/").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("<h1>Tag Archives: political rights</h1>"),
+        "{body}"
+    );
+    assert!(body.contains("10 stories"));
+    for story in bulletin_text::read_str(&text).unwrap().stories {
+        // minijinja escapes "/" too (OWASP's advice); browsers decode it in href.
+        let href = story.url().replace('/', "&#x2f;");
+        assert!(body.contains(&format!("href=\"{href}\"")), "{href}");
+    }
+    // Datelines in capitals with credit, footers from data, escaped.
+    assert!(
+        body.contains(
+            "BAKU&#x2f;ALMATY&#x2f;JULY 18 2021 (The Bulletin)</span> — Officials in Kazakhstan"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("This story was published in issue 493 of the Central Asia &amp; South Caucasus Bulletin, on July 22 2021"));
+    assert!(body.contains("This story was first published in issue 471 of the Central Asia &amp; South Caucasus Bulletin</p>"));
+    assert!(body.contains("Copyright the Central Asia &amp; South Caucasus Bulletin 2020"));
+    // Newest first.
+    let tajik = body.find("tajik-opposition-in-exile-disappear").unwrap();
+    let pegasus = body.find("pegasus-spyware-targets").unwrap();
+    assert!(tajik < pegasus);
+    // One page only.
+    assert_eq!(get(&site, "/tag/political-rights/page/2/").await.0, 404);
+    assert_eq!(get(&site, "/tag/political-rights/page/x/").await.0, 404);
+    assert_eq!(get(&site, "/tag/no-such-tag/").await.0, 404);
+    let (status, _, tags) = get(&site, "/tag/").await;
+    assert_eq!(status, 200);
+    assert!(tags.contains("political rights</a> (10)"), "{tags}");
+}
+
+#[tokio::test]
+async fn story_issue_and_missing_pages() {
+    let Some(text) = corpus() else { return };
+    let site = site(None).await;
+    import(site.store.as_ref(), &text).await;
+    let url = "/2021/07/18/pegasus-spyware-targets-azerbaijani-and-kazakh-opposition/";
+    let (status, _, body) = get(&site, url).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<h1>Pegasus spyware targets Azerbaijani and Kazakh opposition</h1>"));
+    assert!(body.contains("href=\"/issue/493/\""));
+    // The date in the address must match.
+    assert_eq!(
+        get(
+            &site,
+            "/2021/07/19/pegasus-spyware-targets-azerbaijani-and-kazakh-opposition/"
+        )
+        .await
+        .0,
+        404
+    );
+    let (status, _, issue) = get(&site, "/issue/474/").await;
+    assert_eq!(status, 200);
+    let order: Vec<usize> = [
+        "tajik-court-imprisons-son",
+        "police-in-almaty-detain",
+        "uzbek-police-detain",
+    ]
+    .iter()
+    .map(|s| issue.find(s).unwrap())
+    .collect();
+    assert!(order[0] < order[1] && order[1] < order[2], "issue order");
+    let (status, _, index) = get(&site, "/issue/").await;
+    assert_eq!(status, 200);
+    assert!(index.contains("Issue 471</a> · 1 story"), "{index}");
+    assert!(index.contains("<h2>2024</h2>"));
+    let (status, _, home) = get(&site, "/").await;
+    assert_eq!(status, 200);
+    assert!(home.contains("Issue 565 · April 23 2024"), "{home}");
+    let (status, _, missing) = get(&site, "/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(missing.contains("action=\"/search\""));
+    assert!(missing.contains("no&#x2f;such&#x2f;page"), "{missing}");
+    assert_eq!(get(&site, "/issue/99999/").await.0, 404);
+    assert_eq!(get(&site, "/issue/abc/").await.0, 404);
+}
+
+#[tokio::test]
+async fn everything_is_escaped() {
+    let site = site(None).await;
+    let text = "<script>alert(1)</script> & “quotes”\n\n\
+        TBILISI/MAY 3 2022 (The Bulletin) \u{2014} <img src=x onerror=alert(2)> said.\n\nENDS\n\n\
+        \u{2014} This story was published in issue 520 of the Example Bulletin, on May 5 2022\n\n\
+        \u{2014} Copyright the Example Bulletin 2022\n";
+    import(site.store.as_ref(), text).await;
+    let (_, _, body) = get(&site, "/issue/520/").await;
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(!body.contains("<img"), "{body}");
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+    let (_, _, missing) = get(&site, "/%3Cscript%3E").await;
+    assert!(!missing.contains("<script>"), "{missing}");
+}
+
+#[tokio::test]
+async fn a_theme_folder_overrides_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("start.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>Custom start for {{ publication.name }}</p>{% endblock %}",
+    )
+    .unwrap();
+    let site = site(Some(dir.path())).await;
+    let (_, _, body) = get(&site, "/").await;
+    assert!(
+        body.contains("Custom start for Central Asia &amp; South Caucasus Bulletin"),
+        "{body}"
+    );
+    // A broken template stops start-up with the file and line.
+    std::fs::write(
+        dir.path().join("story.html"),
+        "{% extends \"base.html\" %}\n{% block content %}\n{{ story.headline \n{% endblock %}",
+    )
+    .unwrap();
+    let err = bulletin_web::Theme::load(Some(dir.path())).err().unwrap();
+    let shown = format!("{err}");
+    assert!(shown.contains("story.html:4"), "{shown}");
+}
