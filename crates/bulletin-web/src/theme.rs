@@ -16,6 +16,10 @@ const DEFAULT: &[(&str, &str)] = &[
         "story_body.html",
         include_str!("../templates/story_body.html"),
     ),
+    (
+        "story_list.html",
+        include_str!("../templates/story_list.html"),
+    ),
     ("tag.html", include_str!("../templates/tag.html")),
     ("tags.html", include_str!("../templates/tags.html")),
     ("issue.html", include_str!("../templates/issue.html")),
@@ -67,7 +71,9 @@ impl Theme {
                     })?;
             }
         }
-        // Render-time errors (an unknown filter, a bad include) surface now too.
+        // Every page template must exist (an override may only replace, not
+        // remove). Errors that show only while rendering, such as an include of a
+        // template that is not there, surface on the first request as a 500.
         for name in DEFAULT.iter().map(|(n, _)| *n) {
             env.get_template(name)
                 .map_err(|source| WebError::Template {
