@@ -20,8 +20,6 @@ pub struct ConfigFile {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
-    #[allow(dead_code)] // read by the web and mail commands that come next
-    pub config: ConfigFile,
 }
 
 impl Settings {
@@ -60,7 +58,6 @@ impl Settings {
         Ok(Settings {
             data_dir: data_dir.to_owned(),
             database_url,
-            config,
         })
     }
 
