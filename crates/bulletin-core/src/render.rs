@@ -1,7 +1,7 @@
 //! The words a story's dateline and footers are written in, shared by every
 //! output (bulletin text, the web site, the newsletter) so they never disagree.
 
-use crate::{Month, Story, format_issue_date};
+use crate::{Access, Month, Story, format_issue_date};
 
 /// `BAKU/ALMATY/JULY 18 2021`; without the year when `with_year` is false.
 pub fn dateline_caps(story: &Story, with_year: bool) -> String {
@@ -42,4 +42,21 @@ pub fn copyright_footer(story: &Story) -> String {
         "Copyright the {} {}",
         story.copyright.holder, story.copyright.year
     )
+}
+
+/// The one access rule, applied by every output (web pages, feeds, JSON-LD,
+/// email, API, search snippets): the paragraphs of `story` a reader may see.
+/// Public stories are whole for everyone; a subscribers' story shows only its
+/// lead paragraph to anyone who is not a subscriber.
+pub fn visible_body(story: &Story, subscriber: bool) -> &[String] {
+    match story.access {
+        Access::Public => &story.body,
+        Access::Subscribers if subscriber => &story.body,
+        Access::Subscribers => &story.body[..story.body.len().min(1)],
+    }
+}
+
+/// Whether `visible_body` withholds part of `story` from this reader.
+pub fn is_withheld(story: &Story, subscriber: bool) -> bool {
+    visible_body(story, subscriber).len() < story.body.len()
 }

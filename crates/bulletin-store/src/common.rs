@@ -227,7 +227,9 @@ pub(crate) trait Backend: Send {
     async fn update_stories(&mut self, rows: &[Row<'_>]) -> Result<()>;
     async fn delete_children(&mut self, story_ids: &[i64]) -> Result<()>;
     /// Fills the normalised tables (tags, countries, places) of freshly written
-    /// stories; `tags` maps every tag name they use to its id.
+    /// stories, as [`Children::of`] lists them, each row with a copy of its
+    /// story's sort key (dateline date, issue number, issue position) as stored;
+    /// `tags` maps every tag name they use to its id.
     async fn insert_children(
         &mut self,
         stories: &[(i64, &Story)],
@@ -564,21 +566,30 @@ pub(crate) async fn put_batch<B: Backend + ?Sized>(
 }
 
 impl Children {
-    /// The side-table rows of `stories`.
+    /// The side-table rows of `stories`: one per story and value, at the value's
+    /// first position (a story that lists a tag twice is still one story of it).
     pub fn of(stories: &[(i64, &Story)], tags: &HashMap<String, i64>) -> Result<Children> {
         let mut c = Children::default();
         for (id, story) in stories {
             for (pos, name) in story.tags.iter().enumerate() {
+                if story.tags[..pos].contains(name) {
+                    continue;
+                }
                 let tag = *tags
                     .get(name)
                     .ok_or_else(|| corrupt(format_args!("tag {name:?} vanished")))?;
                 c.tags.push((*id, pos as i32, tag));
             }
             for (pos, code) in story.countries.iter().enumerate() {
-                c.countries.push((*id, pos as i32, code.clone()));
+                if !story.countries[..pos].contains(code) {
+                    c.countries.push((*id, pos as i32, code.clone()));
+                }
             }
-            for (pos, place) in story.dateline.places.iter().enumerate() {
-                c.places.push((*id, pos as i32, place.clone()));
+            let places = &story.dateline.places;
+            for (pos, place) in places.iter().enumerate() {
+                if !places[..pos].contains(place) {
+                    c.places.push((*id, pos as i32, place.clone()));
+                }
             }
         }
         Ok(c)
@@ -692,6 +703,208 @@ pub(crate) fn decode_cursor(s: &str) -> Result<Cursor> {
         position,
         id,
     })
+}
+
+/// A piece of a listing query: SQL text, or a value each backend binds.
+pub(crate) enum Piece {
+    Sql(String),
+    Int(i64),
+    Text(String),
+    /// `YYYY-MM-DD` (PostgreSQL casts it to `date`).
+    Date(String),
+}
+
+/// What a listing query reads.
+pub(crate) enum Select<'a> {
+    /// `count(*)` of the matching stories; cursor, offset and limit ignored.
+    Count,
+    /// A page of stories: these columns of `stories s`, one more row than the
+    /// page size (see [`into_page`]).
+    Page { columns: &'a str, limit: u32 },
+}
+
+/// The query of [`crate::Store::stories`] and [`crate::Store::count_stories`],
+/// for both backends.
+///
+/// It walks one table in listing order and tests every other filter on the rows it
+/// meets, stopping once the page is full:
+/// - with an issue, the issue's stories (`stories_by_issue`: a handful);
+/// - else with a place, country or tag (in that order: the likely rarest first),
+///   that value's index range in its side table (`story_*_newest`), whose rows copy
+///   their story's sort key; offset and limit apply there, and only the page's
+///   stories are read;
+/// - else `stories` by `stories_newest`, which also serves the date bounds.
+///
+/// So a page costs its offset plus its length in index entries, not the number of
+/// stories matching, and a count reads no story rows unless an issue is given.
+pub(crate) fn listing(q: &crate::StoryQuery, select: Select<'_>) -> Result<Vec<Piece>> {
+    use Piece::{Date, Int, Sql, Text};
+    #[derive(PartialEq)]
+    enum Walk {
+        Stories,
+        Tags,
+        Countries,
+        Places,
+    }
+    let walk = if q.issue.is_some() {
+        Walk::Stories
+    } else if q.place.is_some() {
+        Walk::Places
+    } else if q.country.is_some() {
+        Walk::Countries
+    } else if q.tag.is_some() {
+        Walk::Tags
+    } else {
+        Walk::Stories
+    };
+    // `k`: the table whose sort-key columns the walk reads; `id`: the story id.
+    let (table, k, id) = match walk {
+        Walk::Stories => ("stories s", "s", "s.id"),
+        Walk::Tags => ("story_tags o", "o", "o.story_id"),
+        Walk::Countries => ("story_countries o", "o", "o.story_id"),
+        Walk::Places => ("story_places o", "o", "o.story_id"),
+    };
+    let order =
+        format!("{k}.dateline_date DESC, {k}.issue_number DESC, {k}.issue_position ASC, {id} ASC");
+    let mut out = vec![Sql(match (&select, &walk) {
+        (Select::Count, _) => format!("SELECT count(*) FROM {table}"),
+        (Select::Page { columns, .. }, Walk::Stories) => format!("SELECT {columns} FROM {table}"),
+        // The page of the side table first, on its index alone (skipped rows
+        // included); then only the page's stories.
+        (Select::Page { columns, .. }, _) => format!(
+            "SELECT {columns} FROM (SELECT o.story_id, o.dateline_date, o.issue_number, \
+             o.issue_position FROM {table}"
+        ),
+    })];
+    let mut first = true;
+    let mut and = |out: &mut Vec<Piece>| {
+        out.push(Sql(if first { " WHERE " } else { " AND " }.into()));
+        first = false;
+    };
+    if let Some(n) = q.issue {
+        and(&mut out);
+        let sql = "s.issue_id = (SELECT id FROM issues WHERE number = ";
+        out.extend([Sql(sql.into()), Int(i64::from(n)), Sql(")".into())]);
+    }
+    // The walked table's own value is an index equality; any other is tested on
+    // each story the walk meets.
+    if let Some(tag) = &q.tag {
+        and(&mut out);
+        let by_name = "(SELECT id FROM tags WHERE name = ";
+        out.push(Sql(if walk == Walk::Tags {
+            format!("o.tag_id = {by_name}")
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM story_tags x WHERE x.story_id = {id} AND x.tag_id = \
+                     {by_name}"
+            )
+        }));
+        out.push(Text(tag.clone()));
+        out.push(Sql(if walk == Walk::Tags { ")" } else { "))" }.into()));
+    }
+    let mut side = |out: &mut Vec<Piece>, walked: bool, table: &str, column: &str, value| {
+        and(out);
+        out.push(Sql(if walked {
+            format!("o.{column} = ")
+        } else {
+            format!("EXISTS (SELECT 1 FROM {table} x WHERE x.story_id = {id} AND x.{column} = ")
+        }));
+        out.push(Text(value));
+        if !walked {
+            out.push(Sql(")".into()));
+        }
+    };
+    if let Some(code) = &q.country {
+        let walked = walk == Walk::Countries;
+        side(
+            &mut out,
+            walked,
+            "story_countries",
+            "code",
+            country_code(code),
+        );
+    }
+    if let Some(place) = &q.place {
+        let walked = walk == Walk::Places;
+        side(&mut out, walked, "story_places", "place", place.clone());
+    }
+    if let Some(from) = q.from {
+        and(&mut out);
+        out.push(Sql(format!("{k}.dateline_date >= ")));
+        out.push(Date(from.to_string()));
+    }
+    if let Some(to) = q.to {
+        and(&mut out);
+        out.push(Sql(format!("{k}.dateline_date <= ")));
+        out.push(Date(to.to_string()));
+    }
+    let Select::Page { limit, .. } = select else {
+        return Ok(out);
+    };
+    if let Some(after) = &q.after {
+        let c = decode_cursor(after)?;
+        and(&mut out);
+        out.extend([
+            Sql(format!("{k}.dateline_date <= ")),
+            Date(c.date.clone()),
+            Sql(format!(" AND ({k}.dateline_date < ")),
+            Date(c.date),
+            Sql(format!(" OR {k}.issue_number < ")),
+            Int(c.issue_number),
+            Sql(format!(" OR ({k}.issue_number = ")),
+            Int(c.issue_number),
+            Sql(format!(" AND ({k}.issue_position > ")),
+            Int(c.position),
+            Sql(format!(" OR ({k}.issue_position = ")),
+            Int(c.position),
+            Sql(format!(" AND {id} > ")),
+            Int(c.id),
+            Sql("))))".into()),
+        ]);
+    }
+    out.push(Sql(format!(" ORDER BY {order} LIMIT ")));
+    out.push(Int(i64::from(limit) + 1));
+    if q.offset > 0 {
+        out.push(Sql(" OFFSET ".into()));
+        out.push(Int(i64::from(q.offset)));
+    }
+    if walk != Walk::Stories {
+        // CROSS JOIN: SQLite keeps the page outside.
+        out.push(Sql(format!(
+            ") o CROSS JOIN stories s WHERE s.id = o.story_id ORDER BY {order}"
+        )));
+    }
+    Ok(out)
+}
+
+/// A [`crate::StoryQuery::country`] as stored: codes are upper case.
+pub(crate) fn country_code(code: &str) -> String {
+    code.to_uppercase()
+}
+
+/// [`Story::url`] of a story known by its dateline date and slug.
+pub(crate) fn story_url(date: Date, slug: &str) -> String {
+    format!(
+        "/{:04}/{:02}/{:02}/{slug}/",
+        date.year(),
+        date.month(),
+        date.day()
+    )
+}
+
+/// Adds up story counts given as (a date in the month, stories), in any order and
+/// possibly several per month, into (year, month, stories), newest month first.
+pub(crate) fn months_from(counts: Vec<(String, i64)>) -> Result<Vec<(i16, i8, u64)>> {
+    let mut months: std::collections::BTreeMap<(i16, i8), u64> = Default::default();
+    for (day, n) in counts {
+        let d = parse_date(&day)?;
+        *months.entry((d.year(), d.month())).or_default() += u64::try_from(n).unwrap_or(0);
+    }
+    Ok(months
+        .into_iter()
+        .rev()
+        .map(|((y, m), n)| (y, m, n))
+        .collect())
 }
 
 /// The effective page size of a query: 0 means "as many as allowed".

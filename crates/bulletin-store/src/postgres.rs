@@ -24,10 +24,13 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 
 use crate::common::{
-    self, Backend, Children, Existing, NewChange, Row, StoryRow, TxCache, corrupt, parse_date,
-    revision,
+    self, Backend, Children, Existing, NewChange, Piece, Row, Select, StoryRow, TxCache, corrupt,
+    parse_date, revision,
 };
-use crate::{Change, Counts, ImportTx, PutOutcome, Result, Revision, Store, StoryPage, StoryQuery};
+use crate::{
+    Change, Counts, ImportTx, PutOutcome, Result, Revision, Store, StoryIndexEntry, StoryPage,
+    StoryQuery,
+};
 
 /// The advisory lock key every writing transaction takes: "bulletin" in ASCII.
 pub const WRITE_LOCK: i64 = 0x6275_6c6c_6574_696e;
@@ -36,6 +39,12 @@ const STORY_COLUMNS: &str = "id, slug, headline, dateline_date::text AS dateline
      year_inferred, credit, places, body, tags, countries, issue_id, issue_number, \
      issue_date::text AS issue_date, issue_position, first_published, copyright_holder, \
      copyright_year, access";
+
+/// [`STORY_COLUMNS`] of `stories s`, for listings that join it.
+const LIST_COLUMNS: &str = "s.id, s.slug, s.headline, s.dateline_date::text AS dateline_date, \
+     s.year_inferred, s.credit, s.places, s.body, s.tags, s.countries, s.issue_id, \
+     s.issue_number, s.issue_date::text AS issue_date, s.issue_position, s.first_published, \
+     s.copyright_holder, s.copyright_year, s.access";
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -114,6 +123,51 @@ fn count(n: i64) -> u64 {
 }
 
 const ISSUE_COLUMNS: &str = "id, number, date::text AS date, status";
+
+/// `TIMESTAMPTZ` as RFC 3339 in UTC, like SQLite's text timestamps.
+macro_rules! rfc3339 {
+    ($column:literal) => {
+        concat!(
+            "to_char(",
+            $column,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+    };
+}
+
+const CHANGE_COLUMNS: &str = concat!("seq, entity, key, op, ", rfc3339!("at"), " AS at");
+
+fn change(row: &PgRow) -> Result<Change> {
+    Ok(Change {
+        seq: row.try_get("seq")?,
+        entity: row.try_get("entity")?,
+        key: row.try_get("key")?,
+        op: row.try_get("op")?,
+        at: row.try_get("at")?,
+    })
+}
+
+/// A query made of [`common::listing`]'s pieces.
+fn build(pieces: Vec<Piece>) -> QueryBuilder<Postgres> {
+    let mut qb = QueryBuilder::new("");
+    for piece in pieces {
+        match piece {
+            Piece::Sql(sql) => {
+                qb.push(sql);
+            }
+            Piece::Int(n) => {
+                qb.push_bind(n);
+            }
+            Piece::Text(t) => {
+                qb.push_bind(t);
+            }
+            Piece::Date(d) => {
+                qb.push_bind(d).push("::date");
+            }
+        }
+    }
+    qb
+}
 
 fn issue_head(row: &PgRow, stories: Vec<String>) -> Result<Issue> {
     let date: Option<String> = row.try_get("date")?;
@@ -196,46 +250,20 @@ impl Store for PgStore {
 
     async fn stories(&self, query: &StoryQuery) -> Result<StoryPage> {
         let limit = common::page_size(query.limit);
-        let mut qb: QueryBuilder<Postgres> =
-            QueryBuilder::new(format!("SELECT {STORY_COLUMNS} FROM stories WHERE true"));
-        if let Some(n) = query.issue {
-            qb.push(" AND issue_id = (SELECT id FROM issues WHERE number = ")
-                .push_bind(i64::from(n))
-                .push(")");
-        }
-        if let Some(tag) = &query.tag {
-            qb.push(
-                " AND id IN (SELECT st.story_id FROM story_tags st JOIN tags t ON t.id = st.tag_id
-                  WHERE t.name = ",
-            )
-            .push_bind(tag.clone())
-            .push(")");
-        }
-        if let Some(after) = &query.after {
-            let c = common::decode_cursor(after)?;
-            qb.push(" AND dateline_date <= ")
-                .push_bind(c.date.clone())
-                .push("::date AND (dateline_date < ")
-                .push_bind(c.date.clone())
-                .push("::date OR issue_number < ")
-                .push_bind(c.issue_number)
-                .push(" OR (issue_number = ")
-                .push_bind(c.issue_number)
-                .push(" AND (issue_position > ")
-                .push_bind(c.position)
-                .push(" OR (issue_position = ")
-                .push_bind(c.position)
-                .push(" AND id > ")
-                .push_bind(c.id)
-                .push(")))) ");
-        }
-        qb.push(
-            " ORDER BY dateline_date DESC, issue_number DESC, issue_position ASC, id ASC LIMIT ",
-        )
-        .push_bind(i64::from(limit) + 1);
+        let select = Select::Page {
+            columns: LIST_COLUMNS,
+            limit,
+        };
+        let mut qb = build(common::listing(query, select)?);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let rows = rows.iter().map(story_row).collect::<Result<Vec<_>>>()?;
         common::into_page(rows, limit)
+    }
+
+    async fn count_stories(&self, query: &StoryQuery) -> Result<u64> {
+        let mut qb = build(common::listing(query, Select::Count)?);
+        let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(count(n))
     }
 
     async fn issues(&self) -> Result<Vec<Issue>> {
@@ -267,27 +295,49 @@ impl Store for PgStore {
 
     async fn issue(&self, number: u32) -> Result<Option<Issue>> {
         let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE number = $1");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64::from(number))
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let id: i64 = row.try_get("id")?;
-        let stories: Vec<String> = sqlx::query_scalar(
-            "SELECT slug FROM stories WHERE issue_id = $1 ORDER BY issue_position, id",
+            .await?;
+        self.with_stories(row).await
+    }
+
+    async fn latest_issue(&self) -> Result<Option<Issue>> {
+        // Walks issues_newest and stops at the first issue that stories_by_issue
+        // says is not empty.
+        let sql = format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues i
+             WHERE EXISTS (SELECT 1 FROM stories s WHERE s.issue_id = i.id)
+             ORDER BY date DESC NULLS LAST, number DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_optional(&self.pool)
+            .await?;
+        self.with_stories(row).await
+    }
+
+    async fn neighbour_issues(&self, number: u32) -> Result<(Option<u32>, Option<u32>)> {
+        let row = sqlx::query(
+            "SELECT (SELECT number FROM issues WHERE number < $1 ORDER BY number DESC LIMIT 1)
+                        AS previous,
+                    (SELECT number FROM issues WHERE number > $1 ORDER BY number LIMIT 1)
+                        AS next",
         )
-        .bind(id)
-        .fetch_all(&self.pool)
+        .bind(i64::from(number))
+        .fetch_one(&self.pool)
         .await?;
-        Ok(Some(issue_head(&row, stories)?))
+        let previous: Option<i64> = row.try_get("previous")?;
+        let next: Option<i64> = row.try_get("next")?;
+        Ok((
+            previous.map(issue_number).transpose()?,
+            next.map(issue_number).transpose()?,
+        ))
     }
 
     async fn tags(&self) -> Result<Vec<(Tag, u64)>> {
         let rows = sqlx::query(
             "SELECT t.name, t.slug, t.description,
-                    (SELECT count(DISTINCT st.story_id) FROM story_tags st WHERE st.tag_id = t.id) AS n
+                    (SELECT count(*) FROM story_tags st WHERE st.tag_id = t.id) AS n
              FROM tags t ORDER BY t.name",
         )
         .fetch_all(&self.pool)
@@ -304,6 +354,40 @@ impl Store for PgStore {
                 ))
             })
             .collect()
+    }
+
+    async fn countries(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT code, count(*) FROM story_countries
+             GROUP BY code ORDER BY code COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(c, n)| (c, count(n))).collect())
+    }
+
+    async fn places(&self) -> Result<Vec<(String, u64)>> {
+        // Byte order, as in SQLite, whatever the database's collation.
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT place, count(*) FROM story_places
+             GROUP BY place ORDER BY place COLLATE \"C\"",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p, n)| (p, count(n))).collect())
+    }
+
+    async fn months(&self) -> Result<Vec<(i16, i8, u64)>> {
+        // Days first (cheap to group), then the few thousand days into months.
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT min(d)::text, sum(n)::int8 FROM (
+                 SELECT dateline_date AS d, count(*) AS n FROM stories GROUP BY dateline_date
+             ) days
+             GROUP BY date_trunc('month', d)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        common::months_from(rows)
     }
 
     async fn revisions(&self, slug: &str) -> Result<Vec<Revision>> {
@@ -366,32 +450,74 @@ impl Store for PgStore {
         })
     }
 
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
-        let rows = sqlx::query(
-            "SELECT seq, entity, key, op FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
+    async fn story_index(&self, offset: u64, limit: u32) -> Result<Vec<StoryIndexEntry>> {
+        // An index-only scan of stories_by_id (migration 0002) where the
+        // visibility map allows: skipping rows does not visit the stories.
+        let rows: Vec<(String, String, String)> = sqlx::query_as(concat!(
+            "SELECT slug, dateline_date::text, ",
+            rfc3339!("updated_at"),
+            " FROM stories ORDER BY id LIMIT $1 OFFSET $2"
+        ))
         .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Change {
-                    seq: row.try_get("seq")?,
-                    entity: row.try_get("entity")?,
-                    key: row.try_get("key")?,
-                    op: row.try_get("op")?,
+        rows.into_iter()
+            .map(|(slug, date, updated_at)| {
+                let date = parse_date(&date)?;
+                Ok(StoryIndexEntry {
+                    url: common::story_url(date, &slug),
+                    slug,
+                    date,
+                    updated_at,
                 })
             })
             .collect()
     }
 
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let sql =
+            format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(change).collect()
+    }
+
     async fn last_change(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT coalesce(max(seq), 0)::int8 FROM changes")
-                .fetch_one(&self.pool)
-                .await?,
+        // One step down the primary key index.
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM changes ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn latest_change(&self) -> Result<Option<Change>> {
+        let sql = format!("SELECT {CHANGE_COLUMNS} FROM changes ORDER BY seq DESC LIMIT 1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(change).transpose()
+    }
+}
+
+impl PgStore {
+    /// The issue of `row` (from `issues`) with its stories' slugs in issue order.
+    async fn with_stories(&self, row: Option<PgRow>) -> Result<Option<Issue>> {
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let stories: Vec<String> = sqlx::query_scalar(
+            "SELECT slug FROM stories WHERE issue_id = $1 ORDER BY issue_position, id",
         )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(issue_head(&row, stories)?))
     }
 }
 
@@ -703,8 +829,12 @@ impl Backend for Ops<'_> {
             let positions: Vec<i32> = c.tags.iter().map(|t| t.1).collect();
             let tags: Vec<i64> = c.tags.iter().map(|t| t.2).collect();
             sqlx::query(
-                "INSERT INTO story_tags (story_id, position, tag_id)
-                 SELECT * FROM unnest($1::int8[], $2::int4[], $3::int8[])",
+                "INSERT INTO story_tags (story_id, position, tag_id, dateline_date, issue_number,
+                     issue_position)
+                 SELECT u.id, u.position, u.value, s.dateline_date, s.issue_number,
+                     s.issue_position
+                 FROM unnest($1::int8[], $2::int4[], $3::int8[]) AS u(id, position, value)
+                     JOIN stories s ON s.id = u.id",
             )
             .bind(&ids)
             .bind(&positions)
@@ -714,13 +844,21 @@ impl Backend for Ops<'_> {
         }
         for (sql, rows) in [
             (
-                "INSERT INTO story_countries (story_id, position, code)
-                 SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[])",
+                "INSERT INTO story_countries (story_id, position, code, dateline_date,
+                     issue_number, issue_position)
+                 SELECT u.id, u.position, u.value, s.dateline_date, s.issue_number,
+                     s.issue_position
+                 FROM unnest($1::int8[], $2::int4[], $3::text[]) AS u(id, position, value)
+                     JOIN stories s ON s.id = u.id",
                 &c.countries,
             ),
             (
-                "INSERT INTO story_places (story_id, position, place)
-                 SELECT * FROM unnest($1::int8[], $2::int4[], $3::text[])",
+                "INSERT INTO story_places (story_id, position, place, dateline_date,
+                     issue_number, issue_position)
+                 SELECT u.id, u.position, u.value, s.dateline_date, s.issue_number,
+                     s.issue_position
+                 FROM unnest($1::int8[], $2::int4[], $3::text[]) AS u(id, position, value)
+                     JOIN stories s ON s.id = u.id",
                 &c.places,
             ),
         ] {

@@ -19,11 +19,12 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
 
 use crate::common::{
-    self, Backend, Existing, NewChange, Row, StoryRow, TxCache, corrupt, parse_date, revision,
+    self, Backend, Existing, NewChange, Piece, Row, Select, StoryRow, TxCache, corrupt, parse_date,
+    revision,
 };
 use crate::{
-    Change, Counts, ImportTx, PutOutcome, Result, Revision, Store, StoreError, StoryPage,
-    StoryQuery,
+    Change, Counts, ImportTx, PutOutcome, Result, Revision, Store, StoreError, StoryIndexEntry,
+    StoryPage, StoryQuery,
 };
 
 /// SQLite's limit on bound parameters per statement.
@@ -32,6 +33,12 @@ const MAX_VARS: usize = 32766;
 const STORY_COLUMNS: &str = "id, slug, headline, dateline_date, year_inferred, credit, places, \
      body, tags, countries, issue_id, issue_number, issue_date, issue_position, \
      first_published, copyright_holder, copyright_year, access";
+
+/// [`STORY_COLUMNS`] of `stories s`, for listings that join it.
+const LIST_COLUMNS: &str = "s.id, s.slug, s.headline, s.dateline_date, s.year_inferred, \
+     s.credit, s.places, s.body, s.tags, s.countries, s.issue_id, s.issue_number, \
+     s.issue_date, s.issue_position, s.first_published, s.copyright_holder, \
+     s.copyright_year, s.access";
 
 fn json_array(items: &[&str]) -> String {
     // Serialising strings cannot fail.
@@ -149,6 +156,45 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// A query made of [`common::listing`]'s pieces.
+fn build(pieces: Vec<Piece>) -> QueryBuilder<Sqlite> {
+    let mut qb = QueryBuilder::new("");
+    for piece in pieces {
+        match piece {
+            Piece::Sql(sql) => {
+                qb.push(sql);
+            }
+            Piece::Int(n) => {
+                qb.push_bind(n);
+            }
+            Piece::Text(t) | Piece::Date(t) => {
+                qb.push_bind(t);
+            }
+        }
+    }
+    qb
+}
+
+fn change(row: &SqliteRow) -> Result<Change> {
+    Ok(Change {
+        seq: row.try_get("seq")?,
+        entity: row.try_get("entity")?,
+        key: row.try_get("key")?,
+        op: row.try_get("op")?,
+        at: row.try_get("at")?,
+    })
+}
+
+fn issue_head(row: &SqliteRow, stories: Vec<String>) -> Result<Issue> {
+    let date: Option<String> = row.try_get("date")?;
+    Ok(Issue {
+        number: issue_number(row.try_get("number")?)?,
+        date: date.as_deref().map(parse_date).transpose()?,
+        status: issue_status(row.try_get("status")?)?,
+        stories,
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -228,46 +274,20 @@ impl Store for SqliteStore {
 
     async fn stories(&self, query: &StoryQuery) -> Result<StoryPage> {
         let limit = common::page_size(query.limit);
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {STORY_COLUMNS} FROM stories WHERE 1 = 1"));
-        if let Some(n) = query.issue {
-            qb.push(" AND issue_id = (SELECT id FROM issues WHERE number = ")
-                .push_bind(i64::from(n))
-                .push(")");
-        }
-        if let Some(tag) = &query.tag {
-            qb.push(
-                " AND id IN (SELECT st.story_id FROM story_tags st JOIN tags t ON t.id = st.tag_id
-                  WHERE t.name = ",
-            )
-            .push_bind(tag.clone())
-            .push(")");
-        }
-        if let Some(after) = &query.after {
-            let c = common::decode_cursor(after)?;
-            qb.push(" AND dateline_date <= ")
-                .push_bind(c.date.clone())
-                .push(" AND (dateline_date < ")
-                .push_bind(c.date.clone())
-                .push(" OR issue_number < ")
-                .push_bind(c.issue_number)
-                .push(" OR (issue_number = ")
-                .push_bind(c.issue_number)
-                .push(" AND (issue_position > ")
-                .push_bind(c.position)
-                .push(" OR (issue_position = ")
-                .push_bind(c.position)
-                .push(" AND id > ")
-                .push_bind(c.id)
-                .push(")))) ");
-        }
-        qb.push(
-            " ORDER BY dateline_date DESC, issue_number DESC, issue_position ASC, id ASC LIMIT ",
-        )
-        .push_bind(i64::from(limit) + 1);
+        let select = Select::Page {
+            columns: LIST_COLUMNS,
+            limit,
+        };
+        let mut qb = build(common::listing(query, select)?);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let rows = rows.iter().map(story_row).collect::<Result<Vec<_>>>()?;
         common::into_page(rows, limit)
+    }
+
+    async fn count_stories(&self, query: &StoryQuery) -> Result<u64> {
+        let mut qb = build(common::listing(query, Select::Count)?);
+        let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(count(n))
     }
 
     async fn issues(&self) -> Result<Vec<Issue>> {
@@ -291,45 +311,54 @@ impl Store for SqliteStore {
             .iter()
             .map(|row| {
                 let id: i64 = row.try_get("id")?;
-                let date: Option<String> = row.try_get("date")?;
-                Ok(Issue {
-                    number: issue_number(row.try_get("number")?)?,
-                    date: date.as_deref().map(parse_date).transpose()?,
-                    status: issue_status(row.try_get("status")?)?,
-                    stories: by_issue.remove(&id).unwrap_or_default(),
-                })
+                issue_head(row, by_issue.remove(&id).unwrap_or_default())
             })
             .collect()
     }
 
     async fn issue(&self, number: u32) -> Result<Option<Issue>> {
-        let Some(row) = sqlx::query("SELECT id, number, date, status FROM issues WHERE number = ?")
+        let row = sqlx::query("SELECT id, number, date, status FROM issues WHERE number = ?")
             .bind(i64::from(number))
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let id: i64 = row.try_get("id")?;
-        let date: Option<String> = row.try_get("date")?;
-        let stories: Vec<String> = sqlx::query_scalar(
-            "SELECT slug FROM stories WHERE issue_id = ? ORDER BY issue_position, id",
+            .await?;
+        self.with_stories(row).await
+    }
+
+    async fn latest_issue(&self) -> Result<Option<Issue>> {
+        // Walks issues_newest (NULL dates sort last in descending order) and stops
+        // at the first issue that stories_by_issue says is not empty.
+        let row = sqlx::query(
+            "SELECT id, number, date, status FROM issues i
+             WHERE EXISTS (SELECT 1 FROM stories s WHERE s.issue_id = i.id)
+             ORDER BY date DESC, number DESC LIMIT 1",
         )
-        .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(Some(Issue {
-            number: issue_number(row.try_get("number")?)?,
-            date: date.as_deref().map(parse_date).transpose()?,
-            status: issue_status(row.try_get("status")?)?,
-            stories,
-        }))
+        self.with_stories(row).await
+    }
+
+    async fn neighbour_issues(&self, number: u32) -> Result<(Option<u32>, Option<u32>)> {
+        let row = sqlx::query(
+            "SELECT (SELECT number FROM issues WHERE number < ?1 ORDER BY number DESC LIMIT 1)
+                        AS previous,
+                    (SELECT number FROM issues WHERE number > ?1 ORDER BY number LIMIT 1)
+                        AS next",
+        )
+        .bind(i64::from(number))
+        .fetch_one(&self.pool)
+        .await?;
+        let previous: Option<i64> = row.try_get("previous")?;
+        let next: Option<i64> = row.try_get("next")?;
+        Ok((
+            previous.map(issue_number).transpose()?,
+            next.map(issue_number).transpose()?,
+        ))
     }
 
     async fn tags(&self) -> Result<Vec<(Tag, u64)>> {
         let rows = sqlx::query(
             "SELECT t.name, t.slug, t.description,
-                    (SELECT count(DISTINCT st.story_id) FROM story_tags st WHERE st.tag_id = t.id) AS n
+                    (SELECT count(*) FROM story_tags st WHERE st.tag_id = t.id) AS n
              FROM tags t ORDER BY t.name",
         )
         .fetch_all(&self.pool)
@@ -346,6 +375,40 @@ impl Store for SqliteStore {
                 ))
             })
             .collect()
+    }
+
+    async fn countries(&self) -> Result<Vec<(String, u64)>> {
+        // One pass over story_countries_newest (one row per story and code).
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT code, count(*) FROM story_countries
+             GROUP BY code ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(c, n)| (c, count(n))).collect())
+    }
+
+    async fn places(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT place, count(*) FROM story_places
+             GROUP BY place ORDER BY place",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p, n)| (p, count(n))).collect())
+    }
+
+    async fn months(&self) -> Result<Vec<(i16, i8, u64)>> {
+        // The inner GROUP BY follows the date index with no sorting; the outer one
+        // folds days (a few thousand rows) into months. Every date ends in "-DD".
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT min(d), sum(n) FROM (
+                 SELECT dateline_date AS d, count(*) AS n FROM stories GROUP BY dateline_date)
+             GROUP BY substr(d, 1, length(d) - 3)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        common::months_from(rows)
     }
 
     async fn revisions(&self, slug: &str) -> Result<Vec<Revision>> {
@@ -407,32 +470,72 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
-        let rows = sqlx::query(
-            "SELECT seq, entity, key, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+    async fn story_index(&self, offset: u64, limit: u32) -> Result<Vec<StoryIndexEntry>> {
+        // Served by the narrow covering index stories_by_id (migration 0002), so
+        // skipping rows does not read the bodies.
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT slug, dateline_date, updated_at FROM stories ORDER BY id LIMIT ? OFFSET ?",
         )
-        .bind(after)
         .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Change {
-                    seq: row.try_get("seq")?,
-                    entity: row.try_get("entity")?,
-                    key: row.try_get("key")?,
-                    op: row.try_get("op")?,
+        rows.into_iter()
+            .map(|(slug, date, updated_at)| {
+                let date = parse_date(&date)?;
+                Ok(StoryIndexEntry {
+                    url: common::story_url(date, &slug),
+                    slug,
+                    date,
+                    updated_at,
                 })
             })
             .collect()
     }
 
-    async fn last_change(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes")
-                .fetch_one(&self.pool)
-                .await?,
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
+        let rows = sqlx::query(
+            "SELECT seq, entity, key, op, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
         )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(change).collect()
+    }
+
+    async fn last_change(&self) -> Result<i64> {
+        // `seq` is the rowid: one step down the table's b-tree.
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM changes ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn latest_change(&self) -> Result<Option<Change>> {
+        let row =
+            sqlx::query("SELECT seq, entity, key, op, at FROM changes ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(change).transpose()
+    }
+}
+
+impl SqliteStore {
+    /// The issue of `row` (from `issues`) with its stories' slugs in issue order.
+    async fn with_stories(&self, row: Option<SqliteRow>) -> Result<Option<Issue>> {
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let stories: Vec<String> = sqlx::query_scalar(
+            "SELECT slug FROM stories WHERE issue_id = ? ORDER BY issue_position, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(issue_head(&row, stories)?))
     }
 }
 
@@ -814,19 +917,30 @@ impl Backend for Ops<'_> {
         _tags: &HashMap<String, i64>,
     ) -> Result<()> {
         // SQLite unpacks the stories' own JSON columns: one statement per table and
-        // one parameter, instead of a bound row per tag, country and place.
+        // one parameter, instead of a bound row per tag, country and place. A value
+        // listed twice gets one row, at its first position; each row carries its
+        // story's sort key (see migrations/sqlite/0002).
         let ids = serde_json::to_string(&stories.iter().map(|(id, _)| *id).collect::<Vec<_>>())
             .map_err(|e| corrupt(format_args!("ids: {e}")))?;
         for sql in [
-            "INSERT INTO story_tags (story_id, position, tag_id)
-             SELECT s.id, j.key, t.id FROM json_each(?) i CROSS JOIN stories s ON s.id = i.value
-                 CROSS JOIN json_each(s.tags) j JOIN tags t ON t.name = j.value",
-            "INSERT INTO story_countries (story_id, position, code)
-             SELECT s.id, j.key, j.value FROM json_each(?) i CROSS JOIN stories s ON s.id = i.value
-                 CROSS JOIN json_each(s.countries) j",
-            "INSERT INTO story_places (story_id, position, place)
-             SELECT s.id, j.key, j.value FROM json_each(?) i CROSS JOIN stories s ON s.id = i.value
-                 CROSS JOIN json_each(s.places) j",
+            "INSERT INTO story_tags (story_id, position, tag_id, dateline_date, issue_number,
+                 issue_position)
+             SELECT s.id, min(j.key), t.id, s.dateline_date, s.issue_number, s.issue_position
+             FROM json_each(?) i CROSS JOIN stories s ON s.id = i.value
+                 CROSS JOIN json_each(s.tags) j JOIN tags t ON t.name = j.value
+             GROUP BY s.id, t.id",
+            "INSERT INTO story_countries (story_id, position, code, dateline_date, issue_number,
+                 issue_position)
+             SELECT s.id, min(j.key), j.value, s.dateline_date, s.issue_number, s.issue_position
+             FROM json_each(?) i CROSS JOIN stories s ON s.id = i.value
+                 CROSS JOIN json_each(s.countries) j
+             GROUP BY s.id, j.value",
+            "INSERT INTO story_places (story_id, position, place, dateline_date, issue_number,
+                 issue_position)
+             SELECT s.id, min(j.key), j.value, s.dateline_date, s.issue_number, s.issue_position
+             FROM json_each(?) i CROSS JOIN stories s ON s.id = i.value
+                 CROSS JOIN json_each(s.places) j
+             GROUP BY s.id, j.value",
         ] {
             sqlx::query(sql).bind(&ids).execute(&mut *self.conn).await?;
         }

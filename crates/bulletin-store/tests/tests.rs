@@ -47,6 +47,13 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
         invalid_story_rejected,
         large_batch,
         two_stores_in_parallel,
+        site_filters,
+        offset_pages,
+        archive_lists,
+        latest_and_neighbour_issues,
+        story_index_pages,
+        latest_change,
+        repeated_values,
     ]
 }
 
@@ -115,6 +122,156 @@ async fn unsupported_urls() {
             Ok(_) => panic!("{url}: opened"),
         }
     }
+}
+
+/// Stories as a bulletin of schema 0001 stored them, with a value repeated in one
+/// story (which 0001 kept as two side rows). `{false}` is the dialect's false.
+const OLD_ROWS: &str = r#"
+INSERT INTO issues (id, number, date, status, created_at, updated_at)
+VALUES (1, 7, '2021-03-08', 'published', '2021-03-08T00:00:00Z', '2021-03-08T00:00:00Z');
+INSERT INTO tags (id, name, slug, created_at)
+VALUES (1, 'rights', 'rights', '2021-03-08T00:00:00Z');
+INSERT INTO stories (id, slug, natural_key, headline, dateline_date, year_inferred, credit,
+    places, body, tags, countries, issue_id, issue_number, issue_date, issue_position,
+    first_published, copyright_holder, copyright_year, access, content_hash, created_at,
+    updated_at)
+VALUES
+ (1, 'old', '-/2020-01-01/old', 'Old', '2020-01-01', {false}, 'The Bulletin', '["Baku"]',
+  '["Body."]', '["rights"]', '["AZ"]', NULL, -1, NULL, 0, {false}, 'H', 2020, 'public', 0,
+  '2021-03-08T00:00:00Z', '2021-03-08T00:00:00Z'),
+ (2, 'second', '7/2021-03-01/second', 'Second', '2021-03-01', {false}, 'The Bulletin',
+  '["Baku","Baku"]', '["Body."]', '["rights","rights"]', '["AZ","AZ"]', 1, 7, '2021-03-08',
+  2, {false}, 'H', 2021, 'public', 0, '2021-03-08T00:00:00Z', '2021-03-08T00:00:00Z'),
+ (3, 'first', '7/2021-03-01/first', 'First', '2021-03-01', {false}, 'The Bulletin',
+  '["Ganja"]', '["Body."]', '["rights"]', '["AZ"]', 1, 7, '2021-03-08', 1, {false}, 'H', 2021,
+  'public', 0, '2021-03-08T00:00:00Z', '2021-03-08T00:00:00Z');
+INSERT INTO story_tags (story_id, position, tag_id) VALUES (1, 0, 1), (2, 0, 1), (2, 1, 1),
+    (3, 0, 1);
+INSERT INTO story_countries (story_id, position, code) VALUES (1, 0, 'AZ'), (2, 0, 'AZ'),
+    (2, 1, 'AZ'), (3, 0, 'AZ');
+INSERT INTO story_places (story_id, position, place) VALUES (1, 0, 'Baku'), (2, 0, 'Baku'),
+    (2, 1, 'Baku'), (3, 0, 'Ganja');
+"#;
+
+/// A store opened on [`OLD_ROWS`] under schema 0001 has been migrated: the side
+/// tables' sort keys are filled in and repeats dropped.
+async fn check_upgraded(s: &Arc<dyn Store>) {
+    let newest = ["first", "second", "old"];
+    for q in [
+        StoryQuery::default(),
+        StoryQuery {
+            country: Some("AZ".into()),
+            ..Default::default()
+        },
+        StoryQuery {
+            tag: Some("rights".into()),
+            ..Default::default()
+        },
+    ] {
+        for limit in [1, 10] {
+            let listed = all_stories(s, StoryQuery { limit, ..q.clone() }).await;
+            assert_eq!(slugs(&listed), newest, "{q:?}");
+        }
+        assert_eq!(s.count_stories(&q).await.unwrap(), 3, "{q:?}");
+    }
+    let baku = StoryQuery {
+        place: Some("Baku".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        slugs(&all_stories(s, baku.clone()).await),
+        ["second", "old"]
+    );
+    assert_eq!(s.count_stories(&baku).await.unwrap(), 2);
+    assert_eq!(s.countries().await.unwrap(), [("AZ".to_owned(), 3)]);
+    assert_eq!(
+        s.places().await.unwrap(),
+        [("Baku".to_owned(), 2), ("Ganja".to_owned(), 1)]
+    );
+    let tags = s.tags().await.unwrap();
+    assert_eq!((tags[0].0.name.as_str(), tags[0].1), ("rights", 3));
+    // The stories themselves keep their lists as they were.
+    let second = s.story("second").await.unwrap().unwrap();
+    assert_eq!(second.dateline.places, ["Baku", "Baku"]);
+    assert_eq!(second.tags, ["rights", "rights"]);
+    // And new writes take their places among the old rows.
+    put(
+        s,
+        vec![located(
+            "Newest",
+            date(2021, 3, 2),
+            &["Baku"],
+            &["AZ"],
+            &["rights"],
+        )],
+    )
+    .await;
+    let az = StoryQuery {
+        country: Some("AZ".into()),
+        limit: 2,
+        ..Default::default()
+    };
+    assert_eq!(
+        slugs(&all_stories(s, az).await),
+        ["newest", "first", "second", "old"]
+    );
+}
+
+/// A directory holding only migration 0001 of `backend`.
+fn migration_0001(backend: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "0001_initial.sql";
+    let from = format!("{}/migrations/{backend}/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(from, dir.path().join(name)).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn sqlite_upgrade_from_0001() {
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let only = migration_0001("sqlite");
+    let migrator = sqlx::migrate::Migrator::new(only.path()).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    let rows = OLD_ROWS.replace("{false}", "0");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(rows))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let store = bulletin_store::open(&url).await.unwrap();
+    check_upgraded(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_upgrade_from_0001() {
+    let Some(db) = pg::create().await else {
+        return;
+    };
+    let url = db.schema("upgrade").await.unwrap();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let only = migration_0001("postgres");
+    let migrator = sqlx::migrate::Migrator::new(only.path()).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    // Explicit ids: move the identity sequences past them.
+    let rows = OLD_ROWS.replace("{false}", "false")
+        + "SELECT setval(pg_get_serial_sequence('stories', 'id'), 100);
+           SELECT setval(pg_get_serial_sequence('issues', 'id'), 100);
+           SELECT setval(pg_get_serial_sequence('tags', 'id'), 100);";
+    sqlx::raw_sql(sqlx::AssertSqlSafe(rows))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let store = bulletin_store::open(&url).await.unwrap();
+    check_upgraded(&store).await;
+    drop(store);
+    db.drop_now().await;
 }
 
 mod pg {
@@ -199,7 +356,12 @@ async fn all_stories(store: &Arc<dyn Store>, query: StoryQuery) -> Vec<Story> {
         let page = store.stories(&q).await.unwrap();
         out.extend(page.stories);
         match page.next {
-            Some(next) => q.after = Some(next),
+            Some(next) => {
+                // A cursor that does not move on would page forever.
+                assert_ne!(q.after.as_ref(), Some(&next), "the cursor repeats");
+                assert!(out.len() <= 100_000, "runaway paging");
+                q.after = Some(next);
+            }
             None => return out,
         }
     }
@@ -207,6 +369,89 @@ async fn all_stories(store: &Arc<dyn Store>, query: StoryQuery) -> Vec<Story> {
 
 fn slugs(stories: &[Story]) -> Vec<&str> {
     stories.iter().map(|s| s.slug.as_str()).collect()
+}
+
+/// A story with these places, countries and tags.
+fn located(headline: &str, d: Date, places: &[&str], countries: &[&str], tags: &[&str]) -> Story {
+    let mut s = tagged(story(headline, d), tags);
+    s.dateline.places = places.iter().map(|p| p.to_string()).collect();
+    s.countries = countries.iter().map(|c| c.to_string()).collect();
+    s
+}
+
+/// Slugs of every story matching `query`, checking that `count_stories` agrees.
+async fn matching(store: &Arc<dyn Store>, query: StoryQuery) -> Vec<String> {
+    let found: Vec<String> = all_stories(store, query.clone())
+        .await
+        .into_iter()
+        .map(|s| s.slug)
+        .collect();
+    assert_eq!(
+        store.count_stories(&query).await.unwrap(),
+        found.len() as u64,
+        "count_stories of {query:?}"
+    );
+    found
+}
+
+/// Whether `story` matches the filters of `q`: the reference for the store's.
+fn model_matches(q: &StoryQuery, story: &Story) -> bool {
+    let has =
+        |list: &[String], value: &Option<String>| value.as_ref().is_none_or(|v| list.contains(v));
+    let country = q.country.as_ref().map(|c| c.to_uppercase());
+    has(&story.tags, &q.tag)
+        && has(&story.countries, &country)
+        && has(&story.dateline.places, &q.place)
+        && q.issue
+            .is_none_or(|n| story.issue.map(|i| i.number) == Some(n))
+        && q.from.is_none_or(|d| story.dateline.date >= d)
+        && q.to.is_none_or(|d| story.dateline.date <= d)
+}
+
+/// Every page of `query` by following `next`: (slugs, next) per page.
+async fn keyset_pages(
+    store: &Arc<dyn Store>,
+    query: StoryQuery,
+) -> Vec<(Vec<String>, Option<String>)> {
+    let mut pages = Vec::new();
+    let mut q = query;
+    loop {
+        let page = store.stories(&q).await.unwrap();
+        let slugs = page.stories.into_iter().map(|s| s.slug).collect();
+        pages.push((slugs, page.next.clone()));
+        match page.next {
+            Some(next) => {
+                assert_ne!(q.after.as_ref(), Some(&next), "the cursor repeats");
+                assert!(pages.len() <= 100_000, "runaway paging");
+                q.after = Some(next);
+            }
+            None => return pages,
+        }
+    }
+}
+
+/// Runs one statement on the store's database directly (to set up a state the
+/// `Store` API cannot produce). `sqlite` and `postgres` are the two dialects.
+async fn raw_sql(ctx: &Ctx, sqlite: &str, postgres: &str) {
+    use sqlx::Connection;
+    match ctx.store.backend() {
+        "sqlite" => {
+            let mut c = sqlx::SqliteConnection::connect(&ctx.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sqlite.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        }
+        _ => {
+            let mut c = sqlx::PgConnection::connect(&ctx.url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(postgres.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -228,6 +473,14 @@ mod conformance {
         assert!(s.revisions("nothing").await.unwrap().is_empty());
         let page = s.stories(&StoryQuery::default()).await.unwrap();
         assert!(page.stories.is_empty() && page.next.is_none());
+        assert_eq!(s.count_stories(&StoryQuery::default()).await.unwrap(), 0);
+        assert!(s.countries().await.unwrap().is_empty());
+        assert!(s.places().await.unwrap().is_empty());
+        assert!(s.months().await.unwrap().is_empty());
+        assert!(s.latest_issue().await.unwrap().is_none());
+        assert_eq!(s.neighbour_issues(1).await.unwrap(), (None, None));
+        assert!(s.story_index(0, 100).await.unwrap().is_empty());
+        assert!(s.latest_change().await.unwrap().is_none());
         // Opening again migrates nothing and seeds nothing twice.
         let again = bulletin_store::open(&ctx.url).await.unwrap();
         assert_eq!(again.publication().await.unwrap(), Publication::default());
@@ -869,6 +1122,10 @@ mod conformance {
         let all = s.changes_since(0, 1000).await.unwrap();
         assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
         assert!(all[0].seq > 0);
+        for c in &all {
+            assert!(c.at.ends_with('Z'), "{}", c.at);
+            assert!(c.at.parse::<jiff::Timestamp>().is_ok(), "{}", c.at);
+        }
         assert_eq!(s.last_change().await.unwrap(), all.last().unwrap().seq);
         let view: Vec<(&str, &str, &str)> = all
             .iter()
@@ -1104,5 +1361,726 @@ mod conformance {
             let unique: HashSet<&String> = issue.stories.iter().collect();
             assert_eq!(unique.len(), issue.stories.len());
         }
+    }
+
+    /// A small archive for the site's listings. Newest first: f, a, b, c, e, d.
+    fn archive() -> Vec<Story> {
+        vec![
+            in_issue(
+                located(
+                    "A Pegasus",
+                    date(2021, 7, 18),
+                    &["Baku", "Almaty"],
+                    &["AZ", "KZ"],
+                    &["political rights"],
+                ),
+                493,
+                Some(date(2021, 7, 22)),
+            ),
+            in_issue(
+                located(
+                    "B Almaty protest",
+                    date(2021, 7, 1),
+                    &["Almaty"],
+                    &["KZ"],
+                    &["political rights"],
+                ),
+                493,
+                Some(date(2021, 7, 22)),
+            ),
+            in_issue(
+                located(
+                    "C Tajik court",
+                    date(2021, 6, 30),
+                    &[],
+                    &["TJ"],
+                    &["courts"],
+                ),
+                492,
+                Some(date(2021, 7, 1)),
+            ),
+            located(
+                "D Tbilisi march",
+                date(2019, 12, 31),
+                &["Tbilisi"],
+                &["GE"],
+                &["political rights"],
+            ),
+            in_issue(
+                located(
+                    "E Baku trial",
+                    date(2020, 1, 1),
+                    &["Baku"],
+                    &["AZ"],
+                    &["courts"],
+                ),
+                400,
+                None,
+            ),
+            located(
+                "F Aktau strike",
+                date(2021, 7, 31),
+                &["aktau"],
+                &["KZ"],
+                &[],
+            ),
+        ]
+    }
+
+    pub async fn site_filters(ctx: Ctx) {
+        let s = &ctx.store;
+        put(s, archive()).await;
+        let q = StoryQuery::default;
+        assert_eq!(
+            matching(s, q()).await,
+            [
+                "f-aktau-strike",
+                "a-pegasus",
+                "b-almaty-protest",
+                "c-tajik-court",
+                "e-baku-trial",
+                "d-tbilisi-march"
+            ]
+        );
+        let country = |c: &str| StoryQuery {
+            country: Some(c.into()),
+            ..q()
+        };
+        let kz = ["f-aktau-strike", "a-pegasus", "b-almaty-protest"];
+        assert_eq!(matching(s, country("KZ")).await, kz);
+        // Case-insensitive.
+        assert_eq!(matching(s, country("kz")).await, kz);
+        assert_eq!(matching(s, country("Kz")).await, kz);
+        assert_eq!(
+            matching(s, country("AZ")).await,
+            ["a-pegasus", "e-baku-trial"]
+        );
+        assert!(matching(s, country("XX")).await.is_empty());
+        assert!(matching(s, country("")).await.is_empty());
+
+        let place = |p: &str| StoryQuery {
+            place: Some(p.into()),
+            ..q()
+        };
+        assert_eq!(
+            matching(s, place("Almaty")).await,
+            ["a-pegasus", "b-almaty-protest"]
+        );
+        assert_eq!(
+            matching(s, place("Baku")).await,
+            ["a-pegasus", "e-baku-trial"]
+        );
+        // Exact: no case folding, no prefix.
+        assert!(matching(s, place("almaty")).await.is_empty());
+        assert!(matching(s, place("Alma")).await.is_empty());
+
+        let range = |from: Option<Date>, to: Option<Date>| StoryQuery { from, to, ..q() };
+        // Both bounds are inclusive.
+        assert_eq!(
+            matching(s, range(Some(date(2021, 7, 1)), None)).await,
+            ["f-aktau-strike", "a-pegasus", "b-almaty-protest"]
+        );
+        assert_eq!(
+            matching(s, range(None, Some(date(2021, 6, 30)))).await,
+            ["c-tajik-court", "e-baku-trial", "d-tbilisi-march"]
+        );
+        assert_eq!(
+            matching(s, range(Some(date(2021, 6, 30)), Some(date(2021, 7, 18)))).await,
+            ["a-pegasus", "b-almaty-protest", "c-tajik-court"]
+        );
+        assert_eq!(
+            matching(s, range(Some(date(2020, 1, 1)), Some(date(2020, 1, 1)))).await,
+            ["e-baku-trial"]
+        );
+        assert!(
+            matching(s, range(Some(date(2021, 7, 2)), Some(date(2021, 7, 1))))
+                .await
+                .is_empty()
+        );
+
+        // Everything combines with AND, the old filters included.
+        let kz_rights = StoryQuery {
+            country: Some("kz".into()),
+            tag: Some("political rights".into()),
+            ..q()
+        };
+        assert_eq!(
+            matching(s, kz_rights.clone()).await,
+            ["a-pegasus", "b-almaty-protest"]
+        );
+        let later = StoryQuery {
+            from: Some(date(2021, 7, 2)),
+            ..kz_rights.clone()
+        };
+        assert_eq!(matching(s, later).await, ["a-pegasus"]);
+        let all_of_them = StoryQuery {
+            issue: Some(493),
+            place: Some("Almaty".into()),
+            to: Some(date(2021, 7, 1)),
+            ..kz_rights.clone()
+        };
+        assert_eq!(matching(s, all_of_them).await, ["b-almaty-protest"]);
+        let courts_az = StoryQuery {
+            tag: Some("courts".into()),
+            country: Some("AZ".into()),
+            ..q()
+        };
+        assert_eq!(matching(s, courts_az).await, ["e-baku-trial"]);
+        let none = StoryQuery {
+            issue: Some(492),
+            country: Some("KZ".into()),
+            ..q()
+        };
+        assert!(matching(s, none).await.is_empty());
+        let baku_az_2021 = StoryQuery {
+            place: Some("Baku".into()),
+            country: Some("AZ".into()),
+            from: Some(date(2021, 1, 1)),
+            to: Some(date(2021, 12, 31)),
+            ..q()
+        };
+        assert_eq!(matching(s, baku_az_2021).await, ["a-pegasus"]);
+
+        // The count ignores the cursor, the offset and the page size.
+        let first = s
+            .stories(&StoryQuery {
+                limit: 1,
+                ..kz_rights.clone()
+            })
+            .await
+            .unwrap();
+        let paged = StoryQuery {
+            after: first.next.clone(),
+            offset: 1,
+            limit: 1,
+            ..kz_rights.clone()
+        };
+        assert_eq!(s.count_stories(&paged).await.unwrap(), 2);
+        assert!(s.stories(&paged).await.unwrap().stories.is_empty());
+        assert_eq!(
+            s.count_stories(&StoryQuery {
+                limit: 2,
+                offset: 4,
+                ..q()
+            })
+            .await
+            .unwrap(),
+            6
+        );
+    }
+
+    pub async fn offset_pages(ctx: Ctx) {
+        let s = &ctx.store;
+        let mut input = Vec::new();
+        for i in 0..57u32 {
+            let d = date(2020, 1 + (i % 3) as i8, 1 + (i % 5) as i8);
+            let mut st = story(&format!("Paged {i}"), d);
+            if i % 4 != 0 {
+                st = in_issue(st, 200 + i % 3, None);
+            }
+            if i % 2 == 0 {
+                st.countries = vec!["KZ".into()];
+            }
+            if i % 3 == 0 {
+                st.tags = vec!["t".into()];
+            }
+            if i % 5 != 0 {
+                st.dateline.places = vec!["Osh".into()];
+            }
+            input.push(st);
+        }
+        put(s, input[..20].to_vec()).await;
+        put(s, input[20..].to_vec()).await;
+        // Updated stories keep their places in every listing.
+        let mut updated: Vec<Story> = [4, 6, 30].iter().map(|i| input[*i].clone()).collect();
+        for st in &mut updated {
+            st.body = vec!["Rewritten.".into()];
+        }
+        assert!(
+            put(s, updated)
+                .await
+                .iter()
+                .all(|o| matches!(o, PutOutcome::Updated { .. }))
+        );
+        let kz = StoryQuery {
+            country: Some("kz".into()),
+            ..Default::default()
+        };
+        assert_eq!(s.count_stories(&kz).await.unwrap(), 29);
+        assert_eq!(s.count_stories(&StoryQuery::default()).await.unwrap(), 57);
+
+        // Every listing is the full one, filtered.
+        let full = all_stories(s, StoryQuery::default()).await;
+        let bases = [
+            StoryQuery::default(),
+            kz.clone(),
+            StoryQuery {
+                tag: Some("t".into()),
+                ..Default::default()
+            },
+            StoryQuery {
+                place: Some("Osh".into()),
+                ..Default::default()
+            },
+            StoryQuery {
+                from: Some(date(2020, 2, 1)),
+                ..kz.clone()
+            },
+            StoryQuery {
+                tag: Some("t".into()),
+                to: Some(date(2020, 2, 3)),
+                ..kz.clone()
+            },
+            StoryQuery {
+                tag: Some("t".into()),
+                place: Some("Osh".into()),
+                ..Default::default()
+            },
+            StoryQuery {
+                issue: Some(201),
+                ..kz.clone()
+            },
+        ];
+        for base in &bases {
+            let expected: Vec<&str> = full
+                .iter()
+                .filter(|st| model_matches(base, st))
+                .map(|st| st.slug.as_str())
+                .collect();
+            assert!(!expected.is_empty(), "{base:?}");
+            for limit in [1u32, 4, 100] {
+                let listed = all_stories(
+                    s,
+                    StoryQuery {
+                        limit,
+                        ..base.clone()
+                    },
+                )
+                .await;
+                assert_eq!(slugs(&listed), expected, "{base:?} limit {limit}");
+            }
+            assert_eq!(
+                s.count_stories(base).await.unwrap(),
+                expected.len() as u64,
+                "{base:?}"
+            );
+        }
+
+        for base in bases {
+            let total = s.count_stories(&base).await.unwrap() as usize;
+            for limit in [1u32, 7, 10, 29, 57, 100] {
+                let pages = keyset_pages(
+                    s,
+                    StoryQuery {
+                        limit,
+                        ..base.clone()
+                    },
+                )
+                .await;
+                assert_eq!(pages.len(), total.div_ceil(limit as usize).max(1));
+                for (k, expected) in pages.iter().enumerate() {
+                    let q = StoryQuery {
+                        offset: k as u32 * limit,
+                        limit,
+                        ..base.clone()
+                    };
+                    let page = s.stories(&q).await.unwrap();
+                    let got = (
+                        page.stories
+                            .into_iter()
+                            .map(|st| st.slug)
+                            .collect::<Vec<_>>(),
+                        page.next,
+                    );
+                    assert_eq!(&got, expected, "{base:?} limit {limit} page {k}");
+                }
+                // Past the end: nothing, and no next page.
+                let past = s
+                    .stories(&StoryQuery {
+                        offset: total as u32,
+                        limit,
+                        ..base.clone()
+                    })
+                    .await
+                    .unwrap();
+                assert!(past.stories.is_empty() && past.next.is_none());
+            }
+            if total <= 14 {
+                continue;
+            }
+            // Offset after a cursor skips from the cursor on: page 1's cursor plus
+            // one page of offset is page 3.
+            let pages = keyset_pages(
+                s,
+                StoryQuery {
+                    limit: 7,
+                    ..base.clone()
+                },
+            )
+            .await;
+            let q = StoryQuery {
+                after: pages[0].1.clone(),
+                offset: 7,
+                limit: 7,
+                ..base.clone()
+            };
+            let page = s.stories(&q).await.unwrap();
+            let got: Vec<String> = page.stories.into_iter().map(|st| st.slug).collect();
+            assert_eq!(got, pages[2].0);
+            assert_eq!(page.next, pages[2].1);
+            // And following an offset page's cursor continues without a gap.
+            let q = StoryQuery {
+                offset: 3,
+                limit: 4,
+                ..base.clone()
+            };
+            let page = s.stories(&q).await.unwrap();
+            let mut seen: Vec<String> = page.stories.into_iter().map(|st| st.slug).collect();
+            let rest = all_stories(
+                s,
+                StoryQuery {
+                    after: page.next,
+                    limit: 5,
+                    ..base.clone()
+                },
+            )
+            .await;
+            seen.extend(rest.into_iter().map(|st| st.slug));
+            let everything: Vec<String> = pages.into_iter().flat_map(|(p, _)| p).collect();
+            assert_eq!(seen, everything[3..]);
+        }
+    }
+
+    pub async fn archive_lists(ctx: Ctx) {
+        let s = &ctx.store;
+        put(s, archive()).await;
+        let countries = s.countries().await.unwrap();
+        assert_eq!(
+            countries,
+            [
+                ("AZ".to_owned(), 2),
+                ("GE".to_owned(), 1),
+                ("KZ".to_owned(), 3),
+                ("TJ".to_owned(), 1)
+            ]
+        );
+        // Each count is what the country filter finds.
+        for (code, n) in &countries {
+            let q = StoryQuery {
+                country: Some(code.clone()),
+                ..Default::default()
+            };
+            assert_eq!(s.count_stories(&q).await.unwrap(), *n, "{code}");
+        }
+        // Places by name in byte order (upper case before lower case).
+        let places = s.places().await.unwrap();
+        assert_eq!(
+            places,
+            [
+                ("Almaty".to_owned(), 2),
+                ("Baku".to_owned(), 2),
+                ("Tbilisi".to_owned(), 1),
+                ("aktau".to_owned(), 1)
+            ]
+        );
+        for (place, n) in &places {
+            let q = StoryQuery {
+                place: Some(place.clone()),
+                ..Default::default()
+            };
+            assert_eq!(s.count_stories(&q).await.unwrap(), *n, "{place}");
+        }
+        assert_eq!(
+            s.months().await.unwrap(),
+            [(2021, 7, 3), (2021, 6, 1), (2020, 1, 1), (2019, 12, 1)]
+        );
+        // An update that changes a story's countries and places moves its counts
+        // (no stale side-table rows); a story in a new month adds to that month.
+        let mut b = archive().remove(1);
+        b.countries = vec!["TJ".into()];
+        b.dateline.places = vec!["Dushanbe".into()];
+        put(s, vec![b]).await;
+        let mut moved = archive().remove(5);
+        moved.dateline.date = date(2021, 8, 1);
+        put(s, vec![moved]).await; // another dateline date: a new story
+        assert_eq!(
+            s.countries().await.unwrap(),
+            [
+                ("AZ".to_owned(), 2),
+                ("GE".to_owned(), 1),
+                ("KZ".to_owned(), 3),
+                ("TJ".to_owned(), 2)
+            ]
+        );
+        assert_eq!(
+            s.places().await.unwrap(),
+            [
+                ("Almaty".to_owned(), 1),
+                ("Baku".to_owned(), 2),
+                ("Dushanbe".to_owned(), 1),
+                ("Tbilisi".to_owned(), 1),
+                ("aktau".to_owned(), 2)
+            ]
+        );
+        assert_eq!(
+            s.months().await.unwrap(),
+            [
+                (2021, 8, 1),
+                (2021, 7, 3),
+                (2021, 6, 1),
+                (2020, 1, 1),
+                (2019, 12, 1)
+            ]
+        );
+        let total: u64 = s.months().await.unwrap().iter().map(|m| m.2).sum();
+        assert_eq!(total, s.counts().await.unwrap().stories);
+    }
+
+    pub async fn latest_and_neighbour_issues(ctx: Ctx) {
+        let s = &ctx.store;
+        // Only an issue of unknown date: it is the latest.
+        put(
+            s,
+            vec![in_issue(story("Undated issue", date(2021, 1, 1)), 20, None)],
+        )
+        .await;
+        let latest = s.latest_issue().await.unwrap().unwrap();
+        assert_eq!(latest.number, 20);
+        assert_eq!(latest.date, None);
+        assert_eq!(latest.stories, ["undated-issue"]);
+        assert_eq!(s.neighbour_issues(20).await.unwrap(), (None, None));
+
+        let d7 = Some(date(2021, 3, 8));
+        put(
+            s,
+            vec![
+                in_issue(story("Old", date(2021, 2, 1)), 5, Some(date(2021, 2, 1))),
+                in_issue(story("Seven a", date(2021, 3, 1)), 7, d7),
+                in_issue(story("Eight z", date(2021, 3, 2)), 8, d7),
+                in_issue(story("Seven b", date(2021, 3, 2)), 7, d7),
+                in_issue(story("Eight a", date(2021, 3, 1)), 8, d7),
+            ],
+        )
+        .await;
+        // Dated issues before the undated one; on the same date, the higher number.
+        let latest = s.latest_issue().await.unwrap().unwrap();
+        assert_eq!(latest.number, 8);
+        assert_eq!(latest.date, d7);
+        assert_eq!(latest.stories, ["eight-z", "eight-a"]);
+        assert_eq!(latest, s.issue(8).await.unwrap().unwrap());
+
+        // A newer issue that has no story is passed over (the API cannot make
+        // one, so it is written directly).
+        raw_sql(
+            &ctx,
+            "INSERT INTO issues (number, date, status, created_at, updated_at)
+             VALUES (30, '2030-01-01', 'published', '2030-01-01T00:00:00Z',
+                     '2030-01-01T00:00:00Z')",
+            "INSERT INTO issues (number, date, status, created_at, updated_at)
+             VALUES (30, '2030-01-01', 'published', now(), now())",
+        )
+        .await;
+        assert_eq!(s.issue(30).await.unwrap().unwrap().stories.len(), 0);
+        assert_eq!(s.latest_issue().await.unwrap().unwrap().number, 8);
+        // A later dated issue with a story takes over.
+        put(
+            s,
+            vec![in_issue(
+                story("Nine", date(2021, 4, 1)),
+                9,
+                Some(date(2021, 4, 2)),
+            )],
+        )
+        .await;
+        let latest = s.latest_issue().await.unwrap().unwrap();
+        assert_eq!((latest.number, latest.date), (9, Some(date(2021, 4, 2))));
+        assert_eq!(latest.stories, ["nine"]);
+
+        // Issues: 5, 7, 8, 9, 20, 30.
+        for (n, want) in [
+            (5, (None, Some(7))),
+            (7, (Some(5), Some(8))),
+            (8, (Some(7), Some(9))),
+            (9, (Some(8), Some(20))),
+            (20, (Some(9), Some(30))),
+            (30, (Some(20), None)),
+            // Numbers that are not issues have neighbours too.
+            (1, (None, Some(5))),
+            (6, (Some(5), Some(7))),
+            (25, (Some(20), Some(30))),
+            (1000, (Some(30), None)),
+            (0, (None, Some(5))),
+            (u32::MAX, (Some(30), None)),
+        ] {
+            assert_eq!(s.neighbour_issues(n).await.unwrap(), want, "issue {n}");
+        }
+    }
+
+    pub async fn story_index_pages(ctx: Ctx) {
+        let s = &ctx.store;
+        // One transaction per story, so that ids follow this order.
+        let mut order = Vec::new();
+        for i in 0..23u32 {
+            let d = date(
+                2021 - (i % 3) as i16,
+                1 + (i % 12) as i8,
+                28 - (i % 9) as i8,
+            );
+            let st = in_issue(story(&format!("Indexed {}", 23 - i), d), 50 + i % 2, None);
+            let out = put(s, vec![st]).await;
+            order.push(slug_of(&out[0]).to_owned());
+        }
+        let everything = s.story_index(0, 100).await.unwrap();
+        let slugs: Vec<&str> = everything.iter().map(|e| e.slug.as_str()).collect();
+        assert_eq!(slugs, order);
+        // Pages of 10: no gaps, no repeats.
+        let mut paged = Vec::new();
+        for (offset, len) in [(0u64, 10usize), (10, 10), (20, 3), (23, 0), (1000, 0)] {
+            let page = s.story_index(offset, 10).await.unwrap();
+            assert_eq!(page.len(), len, "offset {offset}");
+            paged.extend(page);
+        }
+        assert_eq!(paged, everything);
+        assert_eq!(s.story_index(5, 2).await.unwrap(), everything[5..7]);
+        for e in &everything {
+            let st = s.story(&e.slug).await.unwrap().unwrap();
+            assert_eq!(e.url, st.url());
+            assert_eq!(e.date, st.dateline.date);
+            assert!(e.updated_at.ends_with('Z'), "{}", e.updated_at);
+            assert!(e.updated_at.parse::<jiff::Timestamp>().is_ok());
+        }
+
+        // Updating a story keeps its place and moves its updated_at on.
+        let now = jiff::Timestamp::now();
+        let cut = jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap();
+        // i = 1 above: "Indexed 22", 2020-02-27, issue 51.
+        let mut changed = in_issue(story("Indexed 22", date(2020, 2, 27)), 51, None);
+        changed.body = vec!["Rewritten.".into()];
+        let out = put(s, vec![changed]).await;
+        assert!(matches!(&out[0], PutOutcome::Updated { slug } if slug == "indexed-22"));
+        let again = s.story_index(0, 100).await.unwrap();
+        let slugs: Vec<&str> = again.iter().map(|e| e.slug.as_str()).collect();
+        assert_eq!(slugs, order);
+        let at =
+            |e: &bulletin_store::StoryIndexEntry| e.updated_at.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(again[1].slug, "indexed-22");
+        assert!(at(&again[1]) >= cut, "{} < {cut}", again[1].updated_at);
+        for (i, e) in again.iter().enumerate().filter(|(i, _)| *i != 1) {
+            assert!(at(e) <= now, "{i}: {} > {now}", e.updated_at);
+            assert_eq!(e, &everything[i]);
+        }
+    }
+
+    pub async fn latest_change(ctx: Ctx) {
+        let s = &ctx.store;
+        assert!(s.latest_change().await.unwrap().is_none());
+        let before = jiff::Timestamp::now() - jiff::SignedDuration::from_millis(1);
+        put(
+            s,
+            vec![tagged(
+                in_issue(story("Logged", date(2021, 1, 1)), 1, None),
+                &["t"],
+            )],
+        )
+        .await;
+        let after = jiff::Timestamp::now() + jiff::SignedDuration::from_millis(1);
+        let latest = s.latest_change().await.unwrap().unwrap();
+        let all = s.changes_since(0, 100).await.unwrap();
+        assert_eq!(all.len(), 3); // tag, issue, story
+        assert_eq!(Some(&latest), all.last());
+        assert_eq!(
+            (latest.entity.as_str(), latest.key.as_str()),
+            ("story", "logged")
+        );
+        assert_eq!(latest.seq, s.last_change().await.unwrap());
+        let at: jiff::Timestamp = latest.at.parse().unwrap();
+        assert!(latest.at.ends_with('Z'), "{}", latest.at);
+        assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
+
+        // A later write becomes the latest change.
+        s.set_publication(&Publication {
+            name: "Changed".into(),
+            ..Publication::default()
+        })
+        .await
+        .unwrap();
+        let newer = s.latest_change().await.unwrap().unwrap();
+        assert!(newer.seq > latest.seq);
+        assert_eq!(newer.seq, s.last_change().await.unwrap());
+        assert_eq!(
+            (newer.entity.as_str(), newer.op.as_str()),
+            ("publication", "update")
+        );
+        assert!(newer.at.parse::<jiff::Timestamp>().unwrap() >= at);
+        assert_eq!(
+            s.changes_since(latest.seq, 10).await.unwrap(),
+            vec![newer.clone()]
+        );
+        // Another instance sees the same.
+        let other = bulletin_store::open(&ctx.url).await.unwrap();
+        assert_eq!(other.latest_change().await.unwrap(), Some(newer));
+    }
+
+    /// A value listed twice in one story still makes it one story of that value.
+    pub async fn repeated_values(ctx: Ctx) {
+        let s = &ctx.store;
+        let twice = located(
+            "Twice over",
+            date(2021, 5, 1),
+            &["Baku", "Ganja", "Baku"],
+            &["AZ", "AZ"],
+            &["rights", "rights", "media"],
+        );
+        let once = located("Once", date(2021, 5, 2), &["Baku"], &["AZ"], &["rights"]);
+        put(s, vec![twice.clone(), once]).await;
+        // The story keeps its lists as given.
+        assert_eq!(s.story("twice-over").await.unwrap(), Some(twice.clone()));
+        let check = || async {
+            for q in [
+                StoryQuery {
+                    country: Some("AZ".into()),
+                    ..Default::default()
+                },
+                StoryQuery {
+                    place: Some("Baku".into()),
+                    ..Default::default()
+                },
+                StoryQuery {
+                    tag: Some("rights".into()),
+                    ..Default::default()
+                },
+                StoryQuery {
+                    tag: Some("rights".into()),
+                    country: Some("AZ".into()),
+                    place: Some("Baku".into()),
+                    limit: 1,
+                    ..Default::default()
+                },
+            ] {
+                assert_eq!(matching(s, q).await, ["once", "twice-over"]);
+            }
+            assert_eq!(s.countries().await.unwrap(), [("AZ".to_owned(), 2)]);
+            assert_eq!(
+                s.places().await.unwrap(),
+                [("Baku".to_owned(), 2), ("Ganja".to_owned(), 1)]
+            );
+            let tags: Vec<(String, u64)> = s
+                .tags()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(t, n)| (t.name, n))
+                .collect();
+            assert_eq!(tags, [("media".to_owned(), 1), ("rights".to_owned(), 2)]);
+        };
+        check().await;
+        // An update rewrites the side rows the same way.
+        let mut again = twice.clone();
+        again.countries = vec!["AZ".into(), "AZ".into(), "AZ".into()];
+        again.body = vec!["Rewritten.".into()];
+        let out = put(s, vec![again.clone()]).await;
+        assert!(matches!(&out[0], PutOutcome::Updated { .. }));
+        assert_eq!(s.story("twice-over").await.unwrap(), Some(again));
+        check().await;
     }
 }

@@ -10,15 +10,27 @@
 //! # Ok(()) }
 //! ```
 
+mod feeds;
+mod http;
 mod pages;
 mod theme;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::http::StatusCode;
 use bulletin_store::Store;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
+pub use http::CONTENT_SECURITY_POLICY;
 pub use theme::Theme;
+
+/// A request that takes longer is answered 408 and its work dropped.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The public site takes no uploads; forms post short fields.
+const BODY_LIMIT: usize = 64 * 1024;
 
 /// What can stop the site from starting or serving.
 #[derive(Debug, thiserror::Error)]
@@ -44,14 +56,56 @@ pub enum WebError {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub theme: Arc<Theme>,
+    cache: Arc<http::PageCache>,
+    seq: Arc<http::SeqGate>,
+    facts: Arc<std::sync::Mutex<Option<Arc<pages::SiteFacts>>>>,
+    options: Options,
 }
 
-/// The site's routes (WordPress-compatible URLs, DESIGN.md).
+/// Settings of the site that are not in the theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Addresses in one sitemap file; past it `/sitemap.xml` becomes an index.
+    /// The sitemaps.org limit, 50,000, unless a test wants a small one.
+    pub sitemap_urls: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sitemap_urls: feeds::SITEMAP_URLS,
+        }
+    }
+}
+
+/// The site's routes (WordPress-compatible URLs, DESIGN.md) with the HTTP layer
+/// every response passes through.
 pub fn app(store: Arc<dyn Store>, theme: Theme) -> Router {
-    pages::routes().with_state(AppState {
+    app_with(store, theme, Options::default())
+}
+
+/// [`app`] with explicit [`Options`].
+pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router {
+    let state = AppState {
         store,
         theme: Arc::new(theme),
-    })
+        cache: Arc::default(),
+        seq: Arc::default(),
+        facts: Arc::default(),
+        options,
+    };
+    pages::routes()
+        .merge(feeds::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::site_layer,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(state)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

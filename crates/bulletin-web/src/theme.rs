@@ -1,5 +1,6 @@
 //! Templates: the compiled-in default theme, overridden by name from a folder.
 
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use minijinja::Environment;
@@ -9,6 +10,7 @@ use crate::WebError;
 /// The default theme, compiled in (zola's way): name → source.
 const DEFAULT: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
+    ("style.css", include_str!("../templates/style.css")),
     ("home.html", include_str!("../templates/home.html")),
     ("start.html", include_str!("../templates/start.html")),
     ("story.html", include_str!("../templates/story.html")),
@@ -20,8 +22,9 @@ const DEFAULT: &[(&str, &str)] = &[
         "story_list.html",
         include_str!("../templates/story_list.html"),
     ),
-    ("tag.html", include_str!("../templates/tag.html")),
-    ("tags.html", include_str!("../templates/tags.html")),
+    ("archive.html", include_str!("../templates/archive.html")),
+    ("pager.html", include_str!("../templates/pager.html")),
+    ("terms.html", include_str!("../templates/terms.html")),
     ("issue.html", include_str!("../templates/issue.html")),
     ("issues.html", include_str!("../templates/issues.html")),
     (
@@ -34,15 +37,21 @@ const DEFAULT: &[(&str, &str)] = &[
 /// theme stops `serve` with the file and line instead of failing a request.
 pub struct Theme {
     env: Environment<'static>,
+    /// Fingerprint of every template source: part of each ETag, so a restart with
+    /// another theme never answers 304 to a page the old theme rendered.
+    id: u64,
 }
 
 impl Theme {
-    /// The default theme, with any `*.html` in `dir` replacing the template of
+    /// The default theme, with any `*.html` or `*.css` in `dir` replacing the template of
     /// the same name.
     pub fn load(dir: Option<&Path>) -> Result<Theme, WebError> {
         let mut env = Environment::new();
+        let mut fingerprint = std::hash::DefaultHasher::new();
+        env!("CARGO_PKG_VERSION").hash(&mut fingerprint);
         // `.html` templates escape every value unless marked safe.
         for (name, source) in DEFAULT {
+            (name, source).hash(&mut fingerprint);
             env.add_template(name, source)
                 .map_err(|source| WebError::Template {
                     name: (*name).to_owned(),
@@ -59,11 +68,12 @@ impl Theme {
                 let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                     continue;
                 };
-                if !name.ends_with(".html") {
+                if !(name.ends_with(".html") || name.ends_with(".css")) {
                     continue;
                 }
                 let name = name.to_owned();
                 let source = std::fs::read_to_string(&path).map_err(folder_error)?;
+                (&name, &source).hash(&mut fingerprint);
                 env.add_template_owned(name.clone(), source)
                     .map_err(|source| WebError::Template {
                         name: path.display().to_string(),
@@ -81,7 +91,15 @@ impl Theme {
                     source,
                 })?;
         }
-        Ok(Theme { env })
+        Ok(Theme {
+            env,
+            id: fingerprint.finish(),
+        })
+    }
+
+    /// Changes whenever any template source does.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Renders `name` with `context`.

@@ -6,6 +6,13 @@ use std::sync::Arc;
 use bulletin_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod browser;
+mod feeds;
+mod http;
+mod snapshots;
+mod support;
+mod validate;
+
 /// The corpus under the sibling `shared/`; absent → skip line (failure under CI).
 fn corpus() -> Option<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,15 +36,20 @@ struct Site {
 }
 
 async fn site(theme: Option<&std::path::Path>) -> Site {
+    site_with(theme, bulletin_web::Options::default()).await
+}
+
+async fn site_with(theme: Option<&std::path::Path>, options: bulletin_web::Options) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let store = bulletin_store::open(&format!("sqlite://{}/b.db", dir.path().display()))
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = bulletin_web::app(
+    let app = bulletin_web::app_with(
         Arc::clone(&store),
         bulletin_web::Theme::load(theme).unwrap(),
+        options,
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
     Site {
@@ -47,6 +59,21 @@ async fn site(theme: Option<&std::path::Path>) -> Site {
     }
 }
 
+/// A generated archive of `stories` stories as bulletin text.
+fn generated(stories: u64, seed: u64) -> String {
+    let mut out = Vec::new();
+    bulletin_text::synth::generate(
+        &bulletin_text::synth::GenOptions {
+            stories,
+            seed,
+            ..Default::default()
+        },
+        &mut out,
+    )
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 async fn import(store: &dyn Store, text: &str) {
     let doc = bulletin_text::read_str(text).unwrap();
     let mut tx = store.begin_import().await.unwrap();
@@ -54,20 +81,95 @@ async fn import(store: &dyn Store, text: &str) {
     tx.commit().await.unwrap();
 }
 
-/// GET over a plain TCP connection: (status, headers, body).
-async fn get(site: &Site, path: &str) -> (u16, String, String) {
+/// One HTTP/1.1 exchange over a plain TCP connection.
+struct Reply {
+    status: u16,
+    /// Lowercase names.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+}
+
+/// Sends `method target` with `headers` ("Name: value" lines) and reads the
+/// whole reply (the server closes: `Connection: close`).
+async fn request(site: &Site, method: &str, target: &str, headers: &[&str]) -> Reply {
     let mut stream = tokio::net::TcpStream::connect(site.addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
         site.addr
     );
-    stream.write_all(request.as_bytes()).await.unwrap();
+    for h in headers {
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8(raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    (status, head.to_owned(), body.to_owned())
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = head.to_lowercase().contains("transfer-encoding: chunked");
+    if chunked {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..end]).unwrap().trim(), 16).unwrap();
+        raw = &raw[end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
+/// GET: (status, head, body).
+async fn get(site: &Site, path: &str) -> (u16, String, String) {
+    let reply = request(site, "GET", path, &[]).await;
+    let head = reply
+        .headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    (
+        reply.status,
+        head,
+        String::from_utf8_lossy(&reply.body).into_owned(),
+    )
 }
 
 #[tokio::test]

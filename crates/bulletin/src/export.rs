@@ -90,6 +90,7 @@ pub async fn run(
         issue,
         after: None,
         limit: PAGE,
+        ..StoryQuery::default()
     };
     // Pages come from the async store; the writer is synchronous. Collecting one
     // page at a time keeps memory flat.

@@ -63,6 +63,12 @@ enum Command {
         /// How many stories the sample archive holds.
         #[arg(long, default_value_t = 600)]
         stories: u64,
+        /// Address to serve the sample archive on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Build the sample archive and stop, without serving it.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Import bulletin text files (`-` reads standard input) in one transaction.
     Import {
@@ -136,11 +142,18 @@ fn init_logging() {
     let filter = EnvFilter::try_from_env("BULLETIN_LOG")
         // sqlx reports long statements at WARN; a whole-archive export has some by
         // design, so they are only shown when asked for (BULLETIN_LOG=sqlx=warn).
-        .unwrap_or_else(|_| EnvFilter::new("warn,sqlx::query=error"));
-    tracing_subscriber::fmt()
+        // The web server's access log (target bulletin::access) is on by default.
+        .unwrap_or_else(|_| EnvFilter::new("warn,sqlx::query=error,bulletin::access=info"));
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // BULLETIN_LOG_FORMAT=json: one JSON object a line, for log shippers.
+    if std::env::var("BULLETIN_LOG_FORMAT").as_deref() == Ok("json") {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -199,8 +212,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("bulletin stopped");
             Ok(ExitCode::SUCCESS)
         }),
-        Command::Demo { stories } => with_store(&data, database, async |store, settings| {
+        Command::Demo {
+            stories,
+            addr,
+            no_serve,
+        } => with_store(&data, database, async |store, settings| {
             demo::run(store.as_ref(), settings, stories).await?;
+            if no_serve {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (try --addr 127.0.0.1:0)"))?;
+            let local = listener.local_addr()?;
+            // Feeds and sitemaps need absolute links: point them at this server.
+            let mut publication = store.publication().await?;
+            publication.base_url = format!("http://{local}");
+            store.set_publication(&publication).await?;
+            println!("open http://{local}/ to read it (Ctrl-C to stop)");
+            bulletin_web::serve(listener, store, bulletin_web::Theme::load(None)?).await?;
             Ok(ExitCode::SUCCESS)
         }),
     }

@@ -396,14 +396,63 @@ fn gen_is_deterministic_and_clean() {
 #[test]
 fn demo_builds_a_sample_archive() {
     for archive in Archive::each() {
-        let out = archive.run_ok(&["demo", "--stories", "120"]);
+        let out = archive.run_ok(&["demo", "--stories", "120", "--no-serve"]);
         let report = text(&out.stdout);
         assert!(report.contains("stories:  120"), "{report}");
         assert!(report.contains("issues:"), "{report}");
         // Running it again is harmless.
-        let again = text(&archive.run_ok(&["demo", "--stories", "120"]).stdout);
+        let again = text(
+            &archive
+                .run_ok(&["demo", "--stories", "120", "--no-serve"])
+                .stdout,
+        );
         assert!(again.contains("stories:  120"), "{again}");
     }
+}
+
+#[test]
+fn demo_serves_the_sample_archive() {
+    use std::io::{BufRead, BufReader, Read};
+    let archive = Archive::sqlite();
+    let mut child = archive
+        .command()
+        .args(["demo", "--stories", "60", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines
+        .map_while(Result::ok)
+        .find_map(|l| {
+            let rest = l.split("open http://").nth(1)?;
+            rest.split('/').next().map(str::to_owned)
+        })
+        .expect("demo prints the address to open");
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let home = get("/");
+    assert!(home.starts_with("HTTP/1.1 200"), "{home}");
+    assert!(home.contains("<h1>Issue "), "{home}");
+    // Feeds link to the address the demo serves on.
+    let feed = get("/feed/");
+    assert!(
+        feed.contains(&format!("<link>http://{addr}/</link>")),
+        "{feed}"
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]
@@ -528,6 +577,13 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
         let rest: Vec<String> = lines.map_while(Result::ok).collect();
         assert!(
             rest.iter().any(|l| l.contains("bulletin stopped")),
+            "{rest:?}"
+        );
+        // One structured access-log line per request, without query strings.
+        assert!(
+            rest.iter().any(|l| l.contains("bulletin::access")
+                && l.contains("path=/tag/political-rights/")
+                && l.contains("status=200")),
             "{rest:?}"
         );
     }

@@ -1,0 +1,542 @@
+//! HTTP done once for every page: address screening, validators and 304s from the
+//! store's change sequence, the rendered-page cache, compression, caching and
+//! security headers, and the access log.
+//!
+//! Why the cache can never be stale: every request reads the change sequence
+//! *after* it arrived (see [`SeqGate`]), and an entry is served only when it was
+//! rendered under that same sequence. An import bumps the sequence, so the very
+//! next request misses and renders afresh.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bulletin_store::{Store, StoreError};
+
+use crate::AppState;
+
+/// Longest path served; longer ones get 414 (WordPress permalinks stay far below).
+const MAX_PATH: usize = 1024;
+/// Longest query string served (search queries included).
+const MAX_QUERY: usize = 1024;
+/// Largest page the cache keeps; bigger ones are served but not kept.
+const MAX_CACHED_PAGE: usize = 4 << 20;
+/// Total bytes the cache holds before it starts over.
+const CACHE_BUDGET: usize = 128 << 20;
+/// Bodies shorter than this are sent uncompressed: the headers would eat the gain.
+const MIN_COMPRESS: usize = 1024;
+
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The newest change the store has, as validators need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreHead {
+    pub seq: i64,
+    pub at: Option<jiff::Timestamp>,
+}
+
+tokio::task_local! {
+    /// The head this request read on arrival: pages reuse it instead of
+    /// reading the sequence a second time.
+    pub static REQUEST_HEAD: StoreHead;
+}
+
+/// Reads the store's head at most once per batch of concurrent requests.
+///
+/// A request may reuse a read only if that read *started after the request
+/// arrived*; so an import committed before a request arrived is always seen, and
+/// 64 concurrent requests cost one query instead of 64.
+#[derive(Default)]
+pub struct SeqGate {
+    last: tokio::sync::Mutex<Option<(Instant, StoreHead)>>,
+}
+
+impl SeqGate {
+    pub async fn head(&self, store: &dyn Store) -> Result<StoreHead, StoreError> {
+        if let Ok(head) = REQUEST_HEAD.try_with(|h| *h) {
+            return Ok(head);
+        }
+        let arrived = Instant::now();
+        let mut last = self.last.lock().await;
+        if let Some((started, head)) = *last
+            && started >= arrived
+        {
+            return Ok(head);
+        }
+        let started = Instant::now();
+        let change = store.latest_change().await?;
+        let head = StoreHead {
+            seq: change.as_ref().map_or(0, |c| c.seq),
+            at: change.and_then(|c| c.at.parse().ok()),
+        };
+        *last = Some((started, head));
+        Ok(head)
+    }
+}
+
+/// One rendered page, kept with the sequence it was rendered under and its
+/// compressed forms, made on first demand.
+struct CachedPage {
+    seq: i64,
+    content_type: HeaderValue,
+    body: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl CachedPage {
+    fn encoded(&self, encoding: Encoding) -> Bytes {
+        match encoding {
+            Encoding::Identity => self.body.clone(),
+            Encoding::Gzip => self.gzip.get_or_init(|| gzip(&self.body)).clone(),
+            Encoding::Brotli => self.brotli.get_or_init(|| brotli(&self.body)).clone(),
+        }
+    }
+}
+
+/// Rendered pages by path and query, all of one sequence.
+#[derive(Default)]
+pub struct PageCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    seq: i64,
+    bytes: usize,
+    pages: HashMap<String, Arc<CachedPage>>,
+}
+
+impl PageCache {
+    fn get(&self, key: &str, seq: i64) -> Option<Arc<CachedPage>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.seq != seq {
+            // Everything kept belongs to an older archive: drop it now.
+            inner.pages.clear();
+            inner.bytes = 0;
+            inner.seq = seq;
+            return None;
+        }
+        inner.pages.get(key).cloned()
+    }
+
+    fn put(&self, key: String, page: Arc<CachedPage>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.seq != page.seq {
+            return;
+        }
+        // Compressed forms roughly add a third; count them up front.
+        let size = page.body.len() + page.body.len() / 3 + key.len();
+        if inner.bytes + size > CACHE_BUDGET {
+            inner.pages.clear();
+            inner.bytes = 0;
+        }
+        inner.bytes += size;
+        inner.pages.insert(key, page);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    fn header(self) -> Option<HeaderValue> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some(HeaderValue::from_static("gzip")),
+            Encoding::Brotli => Some(HeaderValue::from_static("br")),
+        }
+    }
+}
+
+/// The best encoding the client accepts: brotli, then gzip, else none.
+fn negotiate(headers: &HeaderMap) -> Encoding {
+    let mut best = Encoding::Identity;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            if refused {
+                continue;
+            }
+            if name.eq_ignore_ascii_case("br") {
+                best = Encoding::Brotli;
+            } else if name.eq_ignore_ascii_case("gzip") && best == Encoding::Identity {
+                best = Encoding::Gzip;
+            }
+        }
+    }
+    best
+}
+
+fn gzip(body: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::new(6),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+fn brotli(body: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(body.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 6,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
+    Bytes::from(out)
+}
+
+/// How long clients and proxies may keep a response, by what it is.
+fn cache_control(content_type: &[u8]) -> HeaderValue {
+    if content_type.starts_with(b"text/css") {
+        HeaderValue::from_static("public, max-age=86400")
+    } else if content_type.starts_with(b"application/rss+xml")
+        || content_type.starts_with(b"application/atom+xml")
+        || content_type.starts_with(b"application/xml")
+        || content_type.starts_with(b"text/plain")
+    {
+        HeaderValue::from_static("public, max-age=300")
+    } else {
+        // Pages revalidate every time; a 304 costs one indexed lookup.
+        HeaderValue::from_static("public, no-cache")
+    }
+}
+
+/// The HTTP date of `at`, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+fn http_date(at: jiff::Timestamp) -> String {
+    at.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn parse_http_date(text: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::strtime::parse("%a, %d %b %Y %H:%M:%S GMT", text)
+        .ok()?
+        .to_datetime()
+        .ok()?
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// Why a path is refused before routing: `..`, `.`, NUL, encoded slashes or
+/// backslashes, and escapes that are not UTF-8 all mean "no such page".
+fn is_malformed(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(b'/' | b'\\' | 0) | None => return true,
+                Some(b) => decoded.push(b),
+            }
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let Ok(decoded) = String::from_utf8(decoded) else {
+        return true;
+    };
+    decoded.contains('\0')
+        || decoded.contains('\\')
+        || decoded.split('/').any(|s| s == ".." || s == ".")
+}
+
+/// Every request passes here: screening, validators, cache, then headers and log.
+pub async fn site_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let (mut response, cache) = handle(&state, request, next).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let bytes = axum::body::HttpBody::size_hint(response.body())
+        .exact()
+        .unwrap_or(0);
+    // The path only: query strings may carry what a reader typed.
+    tracing::info!(
+        target: "bulletin::access",
+        method = %method,
+        path = %truncate(&path, 200),
+        status = response.status().as_u16(),
+        bytes,
+        micros = started.elapsed().as_micros() as u64,
+        cache,
+    );
+    response
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'static str) {
+    let uri = request.uri();
+    if uri.path().len() > MAX_PATH || uri.query().map_or(0, str::len) > MAX_QUERY {
+        return (
+            (StatusCode::URI_TOO_LONG, "The address is too long.").into_response(),
+            "-",
+        );
+    }
+    if is_malformed(uri.path()) {
+        return (crate::pages::not_found_page(state, uri.path()).await, "-");
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return (next.run(request).await, "-");
+    }
+    let head = match state.seq.head(&*state.store).await {
+        Ok(head) => head,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the change sequence");
+            return (
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The archive is unavailable; please try again.",
+                )
+                    .into_response(),
+                "-",
+            );
+        }
+    };
+    let etag = format!("W/\"{:x}-{:x}\"", head.seq, state.theme.id());
+    let last_modified = head.at.map(http_date);
+    let key = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let encoding = negotiate(request.headers());
+
+    let cached = state.cache.get(&key, head.seq);
+    if not_modified(request.headers(), &etag, head.at) {
+        // The sequence is unchanged, so the page is too; no need to render it.
+        let content_type = cached.as_ref().map(|c| c.content_type.clone());
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        set_validators(
+            response.headers_mut(),
+            &etag,
+            last_modified.as_deref(),
+            content_type.as_ref(),
+        );
+        return (response, "304");
+    }
+    if let Some(page) = cached {
+        return (
+            page_response(&page, encoding, &etag, last_modified.as_deref()),
+            "hit",
+        );
+    }
+
+    let response = REQUEST_HEAD.scope(head, next.run(request)).await;
+    let cacheable = response.status() == StatusCode::OK
+        && response.headers().get(header::CONTENT_ENCODING).is_none();
+    let Some(content_type) = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .filter(|_| cacheable)
+        .cloned()
+    else {
+        return (response, "-");
+    };
+    let body = match axum::body::to_bytes(response.into_body(), MAX_CACHED_PAGE).await {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(path = %uri_path(&key), error = %e, "page too large to serve");
+            return (StatusCode::INTERNAL_SERVER_ERROR.into_response(), "-");
+        }
+    };
+    let page = Arc::new(CachedPage {
+        seq: head.seq,
+        content_type,
+        body,
+        gzip: OnceLock::new(),
+        brotli: OnceLock::new(),
+    });
+    let response = page_response(&page, encoding, &etag, last_modified.as_deref());
+    state.cache.put(key, page);
+    (response, "miss")
+}
+
+fn uri_path(key: &str) -> &str {
+    key.split('?').next().unwrap_or(key)
+}
+
+/// RFC 9110: If-None-Match wins; If-Modified-Since only without it.
+fn not_modified(headers: &HeaderMap, etag: &str, at: Option<jiff::Timestamp>) -> bool {
+    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
+        let Ok(value) = value.to_str() else {
+            return false;
+        };
+        let bare = etag.trim_start_matches("W/");
+        return value.split(',').any(|candidate| {
+            let candidate = candidate.trim();
+            candidate == "*" || candidate.trim_start_matches("W/") == bare
+        });
+    }
+    let (Some(since), Some(at)) = (
+        headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_http_date),
+        at,
+    ) else {
+        return false;
+    };
+    // HTTP dates have whole seconds.
+    at.as_second() <= since.as_second()
+}
+
+fn set_validators(
+    headers: &mut HeaderMap,
+    etag: &str,
+    last_modified: Option<&str>,
+    content_type: Option<&HeaderValue>,
+) {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Some(v) = last_modified.and_then(|lm| HeaderValue::from_str(lm).ok()) {
+        headers.insert(header::LAST_MODIFIED, v);
+    }
+    let cc = cache_control(content_type.map_or(b"text/html".as_slice(), |c| c.as_bytes()));
+    headers.insert(header::CACHE_CONTROL, cc);
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+}
+
+fn page_response(
+    page: &CachedPage,
+    encoding: Encoding,
+    etag: &str,
+    last_modified: Option<&str>,
+) -> Response {
+    let encoding = if page.body.len() < MIN_COMPRESS {
+        Encoding::Identity
+    } else {
+        encoding
+    };
+    let mut response = Response::new(Body::from(page.encoded(encoding)));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, page.content_type.clone());
+    if let Some(v) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, v);
+    }
+    set_validators(headers, etag, last_modified, Some(&page.content_type));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_paths() {
+        for bad in [
+            "/tag/../etc/",
+            "/./",
+            "/tag/a%2Fb/",
+            "/tag/a%2fb/",
+            "/tag/a%00/",
+            "/tag/%5C/",
+            "/tag/%ff/",
+            "/tag/%zz/",
+            "/tag/%2",
+            "/tag/%2E%2E/x/",
+        ] {
+            assert!(is_malformed(bad), "{bad}");
+        }
+        for good in [
+            "/",
+            "/tag/political-rights/",
+            "/2021/07/18/a-b/",
+            "/tag/caf%C3%A9/",
+        ] {
+            assert!(!is_malformed(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn encodings_are_negotiated() {
+        let mut h = HeaderMap::new();
+        assert_eq!(negotiate(&h), Encoding::Identity);
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate"),
+        );
+        assert_eq!(negotiate(&h), Encoding::Gzip);
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate, br"),
+        );
+        assert_eq!(negotiate(&h), Encoding::Brotli);
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br;q=0, gzip;q=0.5"),
+        );
+        assert_eq!(negotiate(&h), Encoding::Gzip);
+    }
+
+    #[test]
+    fn http_dates_round_trip() {
+        let at: jiff::Timestamp = "2021-07-22T10:11:12Z".parse().unwrap();
+        let text = http_date(at);
+        assert_eq!(text, "Thu, 22 Jul 2021 10:11:12 GMT");
+        assert_eq!(parse_http_date(&text), Some(at));
+    }
+
+    #[test]
+    fn compressed_forms_decompress_to_the_page() {
+        use std::io::Read;
+        let body = "<p>Tag Archives</p>".repeat(200);
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gzip(body.as_bytes())[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &brotli(body.as_bytes())[..], &mut out).unwrap();
+        assert_eq!(out, body.as_bytes());
+    }
+}
