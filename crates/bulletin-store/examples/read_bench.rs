@@ -66,6 +66,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             store.stories(&q).await?
         );
     }
+    // A second filter tested on the stories the first one walks.
+    let kz_tag = StoryQuery {
+        tag: Some("tag 3".into()),
+        limit: 20,
+        ..kz.clone()
+    };
+    timed!("stories country + tag", store.stories(&kz_tag).await?);
+    timed!(
+        "stories country + tag offset 1000",
+        store
+            .stories(&StoryQuery {
+                offset: 1000,
+                ..kz_tag.clone()
+            })
+            .await?
+    );
+    timed!(
+        "count_stories country + tag",
+        store.count_stories(&kz_tag).await?
+    );
+    let issue_kz = StoryQuery {
+        issue: Some(5),
+        ..kz.clone()
+    };
+    timed!("stories issue + country", store.stories(&issue_kz).await?);
     let c = timed!("countries", store.countries().await?);
     println!("{} countries", c.len());
     let p = timed!("places", store.places().await?);

@@ -708,6 +708,11 @@ pub(crate) fn decode_cursor(s: &str) -> Result<Cursor> {
 /// A piece of a listing query: SQL text, or a value each backend binds.
 pub(crate) enum Piece {
     Sql(String),
+    /// A column that must not pick the index: SQLite writes it as `+column`.
+    /// Testing a story's side rows for a value must look them up by story id
+    /// (primary key), not scan the value's rows in the `*_newest` index, which
+    /// SQLite (without statistics) would otherwise prefer.
+    Unindexed(String),
     Int(i64),
     Text(String),
     /// `YYYY-MM-DD` (PostgreSQL casts it to `date`).
@@ -731,14 +736,16 @@ pub(crate) enum Select<'a> {
 /// - with an issue, the issue's stories (`stories_by_issue`: a handful);
 /// - else with a place, country or tag (in that order: the likely rarest first),
 ///   that value's index range in its side table (`story_*_newest`), whose rows copy
-///   their story's sort key; offset and limit apply there, and only the page's
-///   stories are read;
+///   their story's sort key;
 /// - else `stories` by `stories_newest`, which also serves the date bounds.
+///
+/// Offset and limit apply to the walk alone, on its index; only the page's stories
+/// are then read.
 ///
 /// So a page costs its offset plus its length in index entries, not the number of
 /// stories matching, and a count reads no story rows unless an issue is given.
 pub(crate) fn listing(q: &crate::StoryQuery, select: Select<'_>) -> Result<Vec<Piece>> {
-    use Piece::{Date, Int, Sql, Text};
+    use Piece::{Date, Int, Sql, Text, Unindexed};
     #[derive(PartialEq)]
     enum Walk {
         Stories,
@@ -766,14 +773,13 @@ pub(crate) fn listing(q: &crate::StoryQuery, select: Select<'_>) -> Result<Vec<P
     };
     let order =
         format!("{k}.dateline_date DESC, {k}.issue_number DESC, {k}.issue_position ASC, {id} ASC");
-    let mut out = vec![Sql(match (&select, &walk) {
-        (Select::Count, _) => format!("SELECT count(*) FROM {table}"),
-        (Select::Page { columns, .. }, Walk::Stories) => format!("SELECT {columns} FROM {table}"),
-        // The page of the side table first, on its index alone (skipped rows
+    let mut out = vec![Sql(match &select {
+        Select::Count => format!("SELECT count(*) FROM {table}"),
+        // The page's sort keys first, from the walked index alone (skipped rows
         // included); then only the page's stories.
-        (Select::Page { columns, .. }, _) => format!(
-            "SELECT {columns} FROM (SELECT o.story_id, o.dateline_date, o.issue_number, \
-             o.issue_position FROM {table}"
+        Select::Page { columns, .. } => format!(
+            "SELECT {columns} FROM (SELECT {id} AS story_id, {k}.dateline_date, \
+             {k}.issue_number, {k}.issue_position FROM {table}"
         ),
     })];
     let mut first = true;
@@ -791,24 +797,33 @@ pub(crate) fn listing(q: &crate::StoryQuery, select: Select<'_>) -> Result<Vec<P
     if let Some(tag) = &q.tag {
         and(&mut out);
         let by_name = "(SELECT id FROM tags WHERE name = ";
-        out.push(Sql(if walk == Walk::Tags {
-            format!("o.tag_id = {by_name}")
+        if walk == Walk::Tags {
+            out.push(Sql(format!("o.tag_id = {by_name}")));
         } else {
-            format!(
-                "EXISTS (SELECT 1 FROM story_tags x WHERE x.story_id = {id} AND x.tag_id = \
-                     {by_name}"
-            )
-        }));
+            out.extend([
+                Sql(format!(
+                    "EXISTS (SELECT 1 FROM story_tags x WHERE x.story_id = {id} AND "
+                )),
+                Unindexed("x.tag_id".into()),
+                Sql(format!(" = {by_name}")),
+            ]);
+        }
         out.push(Text(tag.clone()));
         out.push(Sql(if walk == Walk::Tags { ")" } else { "))" }.into()));
     }
     let mut side = |out: &mut Vec<Piece>, walked: bool, table: &str, column: &str, value| {
         and(out);
-        out.push(Sql(if walked {
-            format!("o.{column} = ")
+        if walked {
+            out.push(Sql(format!("o.{column} = ")));
         } else {
-            format!("EXISTS (SELECT 1 FROM {table} x WHERE x.story_id = {id} AND x.{column} = ")
-        }));
+            out.extend([
+                Sql(format!(
+                    "EXISTS (SELECT 1 FROM {table} x WHERE x.story_id = {id} AND "
+                )),
+                Unindexed(format!("x.{column}")),
+                Sql(" = ".into()),
+            ]);
+        }
         out.push(Text(value));
         if !walked {
             out.push(Sql(")".into()));
@@ -868,12 +883,12 @@ pub(crate) fn listing(q: &crate::StoryQuery, select: Select<'_>) -> Result<Vec<P
         out.push(Sql(" OFFSET ".into()));
         out.push(Int(i64::from(q.offset)));
     }
-    if walk != Walk::Stories {
-        // CROSS JOIN: SQLite keeps the page outside.
-        out.push(Sql(format!(
-            ") o CROSS JOIN stories s WHERE s.id = o.story_id ORDER BY {order}"
-        )));
-    }
+    // CROSS JOIN: SQLite keeps the page outside.
+    out.push(Sql(
+        ") p CROSS JOIN stories s WHERE s.id = p.story_id ORDER BY p.dateline_date DESC, \
+         p.issue_number DESC, p.issue_position ASC, p.story_id ASC"
+            .into(),
+    ));
     Ok(out)
 }
 

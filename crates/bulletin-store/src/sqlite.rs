@@ -62,7 +62,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32768")
+            // 8 MiB of page cache per connection: up to eight readers serve the
+            // site, and a million-story archive must stay well under 200 MB.
+            .pragma("cache_size", "-8192")
             // Batch inserts are large prepared statements, one per distinct row
             // count; sqlx's default cache of 100 per connection let them hold over
             // 100 MB during a big import. A small cache keeps memory flat.
@@ -163,6 +165,9 @@ fn build(pieces: Vec<Piece>) -> QueryBuilder<Sqlite> {
         match piece {
             Piece::Sql(sql) => {
                 qb.push(sql);
+            }
+            Piece::Unindexed(column) => {
+                qb.push(format_args!("+{column}"));
             }
             Piece::Int(n) => {
                 qb.push_bind(n);

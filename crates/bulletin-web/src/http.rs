@@ -28,7 +28,7 @@ const MAX_QUERY: usize = 1024;
 /// Largest page the cache keeps; bigger ones are served but not kept.
 const MAX_CACHED_PAGE: usize = 4 << 20;
 /// Total bytes the cache holds before it starts over.
-const CACHE_BUDGET: usize = 128 << 20;
+const CACHE_BUDGET: usize = 64 << 20;
 /// Bodies shorter than this are sent uncompressed: the headers would eat the gain.
 const MIN_COMPRESS: usize = 1024;
 
@@ -72,10 +72,18 @@ impl SeqGate {
         }
         let started = Instant::now();
         let change = store.latest_change().await?;
-        let head = StoreHead {
+        let mut head = StoreHead {
             seq: change.as_ref().map_or(0, |c| c.seq),
             at: change.and_then(|c| c.at.parse().ok()),
         };
+        // PostgreSQL stamps a change with its transaction's start, so a later
+        // change can carry an earlier time; Last-Modified must never go back.
+        if let Some((_, previous)) = *last
+            && previous.seq < head.seq
+            && previous.at > head.at
+        {
+            head.at = previous.at;
+        }
         *last = Some((started, head));
         Ok(head)
     }
