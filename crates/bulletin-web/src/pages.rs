@@ -23,6 +23,8 @@ pub const PER_PAGE: u32 = 10;
 /// Deepest archive page served: past it, 404 (a crawler cannot make the store
 /// step over more than `MAX_PAGE * PER_PAGE` rows for one page).
 const MAX_PAGE: u32 = 20_000;
+/// Years linked from every page's footer, newest first.
+const FOOTER_YEARS: usize = 30;
 /// Stories under "Recent stories" on the home page.
 const RECENT: u32 = 10;
 
@@ -250,9 +252,12 @@ pub async fn site_facts(state: &AppState) -> Result<Arc<SiteFacts>, StoreError> 
 
 pub async fn render_page(state: &AppState, template: &str, ctx: minijinja::Value) -> Page {
     let facts = site_facts(state).await?;
+    // The footer links the newest years; the issue index reaches every year.
+    let shown_years = &facts.years[..facts.years.len().min(FOOTER_YEARS)];
     let ctx = context! {
         publication => Serde(&facts.publication),
-        years => Serde(&facts.years),
+        years => Serde(shown_years),
+        more_years => facts.years.len() > FOOTER_YEARS,
         asset_version => format!("{:x}", state.theme.id()),
         ..ctx
     };
