@@ -359,7 +359,7 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     let encoding = negotiate(request.headers());
 
     let cached = state.cache.get(&key, head.seq);
-    if not_modified(request.headers(), &etag, head.at) {
+    if not_modified(request.headers(), &etag, head.at, cached.is_some()) {
         // The sequence is unchanged, so the page is too; no need to render it.
         let content_type = cached.as_ref().map(|c| c.content_type.clone());
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -413,7 +413,13 @@ fn uri_path(key: &str) -> &str {
 }
 
 /// RFC 9110: If-None-Match wins; If-Modified-Since only without it.
-fn not_modified(headers: &HeaderMap, etag: &str, at: Option<jiff::Timestamp>) -> bool {
+/// `*` matches only a page known to exist (one in the cache).
+fn not_modified(
+    headers: &HeaderMap,
+    etag: &str,
+    at: Option<jiff::Timestamp>,
+    exists: bool,
+) -> bool {
     if let Some(value) = headers.get(header::IF_NONE_MATCH) {
         let Ok(value) = value.to_str() else {
             return false;
@@ -421,7 +427,7 @@ fn not_modified(headers: &HeaderMap, etag: &str, at: Option<jiff::Timestamp>) ->
         let bare = etag.trim_start_matches("W/");
         return value.split(',').any(|candidate| {
             let candidate = candidate.trim();
-            candidate == "*" || candidate.trim_start_matches("W/") == bare
+            (candidate == "*" && exists) || candidate.trim_start_matches("W/") == bare
         });
     }
     let (Some(since), Some(at)) = (

@@ -76,6 +76,9 @@ async fn validators_answer_304_until_an_import_changes_the_archive() {
     )
     .await;
     assert_eq!(since.status, 304);
+    // `*` never turns a missing page into a 304.
+    let star = request(&site, "GET", "/no-such-page/", &["If-None-Match: *"]).await;
+    assert_eq!(star.status, 404);
     let other = request(&site, "GET", path, &["If-None-Match: W/\"0-0\""]).await;
     assert_eq!(other.status, 200);
     // The rendered page came from the cache the second time: byte-identical.
