@@ -32,7 +32,7 @@ pub mod sqlite;
 pub mod testing;
 
 use async_trait::async_trait;
-use bulletin_core::{Date, Issue, Publication, Story, Tag};
+use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +242,12 @@ pub trait ImportTx: Send {
     /// named by the stories are created or updated (a known date is never replaced
     /// by an unknown one); tags are created as needed. Outcomes are in input order.
     async fn put_stories(&mut self, stories: Vec<Story>) -> Result<Vec<PutOutcome>>;
+    /// Deletes the story with this slug, its revisions and its index rows, and
+    /// logs a `delete` change. `false` when there is no such story.
+    async fn delete_story(&mut self, slug: &str) -> Result<bool>;
+    /// Sets an issue's status and logs an `update` change of the issue (its
+    /// stories' visibility follows it). `false` when there is no such issue.
+    async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool>;
     async fn commit(self: Box<Self>) -> Result<()>;
     async fn rollback(self: Box<Self>) -> Result<()>;
 }

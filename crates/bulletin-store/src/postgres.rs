@@ -552,6 +552,43 @@ impl ImportTx for PgImport {
             .collect()
     }
 
+    async fn delete_story(&mut self, slug: &str) -> Result<bool> {
+        let id: Option<i64> = sqlx::query_scalar("DELETE FROM stories WHERE slug = $1 RETURNING id")
+            .bind(slug)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        // The side tables carry no foreign keys (see migrations/postgres/0001).
+        for sql in [
+            "DELETE FROM story_tags WHERE story_id = $1",
+            "DELETE FROM story_countries WHERE story_id = $1",
+            "DELETE FROM story_places WHERE story_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        log_change(&mut self.tx, "story", slug, "delete").await?;
+        Ok(true)
+    }
+
+    async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool> {
+        let updated =
+            sqlx::query("UPDATE issues SET status = $1, updated_at = now() WHERE number = $2")
+                .bind(status.as_str())
+                .bind(i64::from(number))
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+        if updated > 0 {
+            log_change(&mut self.tx, "issue", &number.to_string(), "update").await?;
+        }
+        Ok(updated > 0)
+    }
+
     async fn commit(self: Box<Self>) -> Result<()> {
         Ok(self.tx.commit().await?)
     }
@@ -563,6 +600,16 @@ impl ImportTx for PgImport {
 
 struct Ops<'t> {
     conn: &'t mut PgConnection,
+}
+
+async fn log_change(conn: &mut PgConnection, entity: &str, key: &str, op: &str) -> Result<()> {
+    sqlx::query("INSERT INTO changes (entity, key, op, at) VALUES ($1, $2, $3, now())")
+        .bind(entity)
+        .bind(key)
+        .bind(op)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 fn strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

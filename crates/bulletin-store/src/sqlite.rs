@@ -571,6 +571,33 @@ impl ImportTx for SqliteImport {
             .collect()
     }
 
+    async fn delete_story(&mut self, slug: &str) -> Result<bool> {
+        // Side tables and revisions go with the story (ON DELETE CASCADE).
+        let deleted = sqlx::query("DELETE FROM stories WHERE slug = ?")
+            .bind(slug)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        if deleted > 0 {
+            log_change(&mut self.tx, "story", slug, "delete").await?;
+        }
+        Ok(deleted > 0)
+    }
+
+    async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool> {
+        let updated = sqlx::query("UPDATE issues SET status = ?, updated_at = ? WHERE number = ?")
+            .bind(status.as_str())
+            .bind(now())
+            .bind(i64::from(number))
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        if updated > 0 {
+            log_change(&mut self.tx, "issue", &number.to_string(), "update").await?;
+        }
+        Ok(updated > 0)
+    }
+
     async fn commit(self: Box<Self>) -> Result<()> {
         Ok(self.tx.commit().await?)
     }
@@ -578,6 +605,22 @@ impl ImportTx for SqliteImport {
     async fn rollback(self: Box<Self>) -> Result<()> {
         Ok(self.tx.rollback().await?)
     }
+}
+
+async fn log_change(
+    conn: &mut sqlx::SqliteConnection,
+    entity: &str,
+    key: &str,
+    op: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO changes (entity, key, op, at) VALUES (?, ?, ?, ?)")
+        .bind(entity)
+        .bind(key)
+        .bind(op)
+        .bind(now())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Runs `INSERT ... VALUES (...), (...) [tail]` over `items`, as many rows per

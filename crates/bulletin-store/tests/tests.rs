@@ -54,6 +54,7 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
         story_index_pages,
         latest_change,
         repeated_values,
+        delete_and_issue_status,
     ]
 }
 
@@ -1090,6 +1091,60 @@ mod conformance {
             s.stories(&bad).await,
             Err(StoreError::BadCursor(_))
         ));
+    }
+
+    pub async fn delete_and_issue_status(ctx: Ctx) {
+        let s = &ctx.store;
+        let a = located("Gone soon", date(2021, 3, 1), &["Almaty"], &["KZ"], &["courts"]);
+        let b = in_issue(story("Stays", date(2021, 3, 2)), 7, Some(date(2021, 3, 3)));
+        put(s, vec![in_issue(a, 7, Some(date(2021, 3, 3))), b]).await;
+        let mut changed = s.story("gone-soon").await.unwrap().unwrap();
+        changed.body = vec!["Corrected.".into()];
+        put(s, vec![changed]).await;
+        assert_eq!(s.revisions("gone-soon").await.unwrap().len(), 1);
+        let before = s.last_change().await.unwrap();
+
+        let mut tx = s.begin_import().await.unwrap();
+        assert!(tx.delete_story("gone-soon").await.unwrap());
+        assert!(!tx.delete_story("never-was").await.unwrap());
+        assert!(tx.set_issue_status(7, IssueStatus::Draft).await.unwrap());
+        assert!(!tx.set_issue_status(8, IssueStatus::Draft).await.unwrap());
+        tx.commit().await.unwrap();
+
+        assert!(s.story("gone-soon").await.unwrap().is_none());
+        assert!(s.revisions("gone-soon").await.unwrap().is_empty());
+        let issue = s.issue(7).await.unwrap().unwrap();
+        assert_eq!(issue.status, IssueStatus::Draft);
+        assert_eq!(issue.stories, vec!["stays".to_owned()]);
+        // Nothing of the story is left in the archive lists.
+        assert_eq!(s.counts().await.unwrap().stories, 1);
+        assert_eq!(s.countries().await.unwrap(), vec![("AZ".to_owned(), 1)]);
+        assert_eq!(s.places().await.unwrap(), vec![("Baku".to_owned(), 1)]);
+        let courts = StoryQuery {
+            tag: Some("courts".into()),
+            ..StoryQuery::default()
+        };
+        assert_eq!(s.count_stories(&courts).await.unwrap(), 0);
+        let logged: Vec<(String, String, String)> = s
+            .changes_since(before, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.entity, c.key, c.op))
+            .collect();
+        assert_eq!(
+            logged,
+            vec![
+                ("story".into(), "gone-soon".into(), "delete".into()),
+                ("issue".into(), "7".into(), "update".into()),
+            ]
+        );
+
+        // A rolled-back delete leaves the story.
+        let mut tx = s.begin_import().await.unwrap();
+        assert!(tx.delete_story("stays").await.unwrap());
+        tx.rollback().await.unwrap();
+        assert!(s.story("stays").await.unwrap().is_some());
     }
 
     pub async fn change_log(ctx: Ctx) {
