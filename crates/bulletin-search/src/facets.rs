@@ -78,7 +78,7 @@ impl Collector for FacetCollector {
             v
         };
         let mut years: Vec<(i64, u64)> = all.years.into_iter().collect();
-        years.sort_by(|a, b| b.0.cmp(&a.0));
+        years.sort_by_key(|y| std::cmp::Reverse(y.0));
         Ok(Facets {
             countries: by_count(all.countries),
             tags: by_count(all.tags),

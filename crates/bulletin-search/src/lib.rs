@@ -45,8 +45,7 @@ use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue}
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, OwnedValue, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -498,8 +497,7 @@ impl SearchIndex {
         let seq = self.rebuild_locked(store, progress).await?;
         drop(_one);
         // Whatever changed while the store was being read.
-        self.catch_up(store).await
-            .map(|s| s.max(seq))
+        self.catch_up(store).await.map(|s| s.max(seq))
     }
 
     async fn rebuild_locked(
@@ -643,7 +641,11 @@ impl SearchIndex {
                     (total, top.into_iter().map(|x| x.1).collect(), Some(facets))
                 } else {
                     let (total, top) = searcher.search(&query, &(Count, top))?;
-                    (total, top.into_iter().map(|x| x.1).collect::<Vec<_>>(), None)
+                    (
+                        total,
+                        top.into_iter().map(|x| x.1).collect::<Vec<_>>(),
+                        None,
+                    )
                 }
             }
             Sort::Newest => {
@@ -654,7 +656,11 @@ impl SearchIndex {
                     (total, top.into_iter().map(|x| x.1).collect(), Some(facets))
                 } else {
                     let (total, top) = searcher.search(&query, &(Count, top))?;
-                    (total, top.into_iter().map(|x| x.1).collect::<Vec<_>>(), None)
+                    (
+                        total,
+                        top.into_iter().map(|x| x.1).collect::<Vec<_>>(),
+                        None,
+                    )
                 }
             }
         };
@@ -688,7 +694,9 @@ impl SearchIndex {
             filters.push(term(f.country, &country_code(country)?));
         }
         if let Some(place) = request.place.as_deref().filter(|p| !p.trim().is_empty()) {
-            let name = gazetteer().place(place.trim()).map_or(place, |p| p.name.as_str());
+            let name = gazetteer()
+                .place(place.trim())
+                .map_or(place, |p| p.name.as_str());
             filters.push(term(f.place, &slugify(name)));
         }
         if let Some(issue) = request.issue {
@@ -713,7 +721,10 @@ impl SearchIndex {
                     Bound::Included(Term::from_field_i64(f.day, day_number(d)))
                 })
             };
-            filters.push(Box::new(RangeQuery::new(bound(request.from), bound(request.to))));
+            filters.push(Box::new(RangeQuery::new(
+                bound(request.from),
+                bound(request.to),
+            )));
         }
         Ok(filters)
     }
@@ -748,7 +759,16 @@ impl SearchIndex {
             let mark = |generator: &SnippetGenerator, text: &str| {
                 let mut snippet = generator.snippet(text);
                 snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-                (!snippet.highlighted().is_empty()).then(|| snippet.to_html())
+                if snippet.highlighted().is_empty() {
+                    return None;
+                }
+                // Show where the passage was cut from a longer text.
+                let range = snippet.fragment_range();
+                let before = if range.start > 0 { "… " } else { "" };
+                let after = if range.end < text.len() { " …" } else { "" };
+                // A phrase reads as one mark.
+                let html = snippet.to_html().replace("</mark> <mark>", " ");
+                Some(format!("{before}{}{after}", html.trim()))
             };
             let headline_html = has_text
                 .then(|| mark(&headline_snippets, &headline))
@@ -812,14 +832,20 @@ impl SearchIndex {
             .with_min_term_frequency(1)
             .with_min_word_length(3)
             .with_max_query_terms(16)
-            .with_document_fields(vec![(f.headline, value(f.headline)), (f.body, value(f.body))]);
+            .with_document_fields(vec![
+                (f.headline, value(f.headline)),
+                (f.body, value(f.body)),
+            ]);
         let query = BooleanQuery::new(vec![
             (Occur::Should, Box::new(like) as Box<dyn Query>),
             (Occur::MustNot, Box::new(this_story)),
         ]);
         let top = TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).order_by((
             (SortBySimilarityScore, Order::Desc),
-            (SortByStaticFastValue::<u64>::for_field("newest"), Order::Desc),
+            (
+                SortByStaticFastValue::<u64>::for_field("newest"),
+                Order::Desc,
+            ),
         ));
         let found = searcher.search(&query, &top)?;
         let addresses: Vec<DocAddress> = found.into_iter().map(|x| x.1).collect();

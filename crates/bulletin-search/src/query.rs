@@ -37,7 +37,11 @@ pub enum QueryError {
     #[error("unknown country {0:?}: use an ISO code such as KZ or a name such as Kazakhstan")]
     UnknownCountry(String),
     #[error("results {offset}..{end} are beyond the {max} that can be paged through")]
-    WindowTooDeep { offset: usize, end: usize, max: usize },
+    WindowTooDeep {
+        offset: usize,
+        end: usize,
+        max: usize,
+    },
 }
 
 /// One thing to look for: alternatives (aliases), each a token sequence (one
@@ -209,7 +213,9 @@ pub fn parse(input: &str) -> Result<Parsed, QueryError> {
                 if has_left && has_right && !positive.is_empty() {
                     join_next = true;
                 } else {
-                    parsed.notes.push("an \"OR\" without words on both sides was ignored".into());
+                    parsed
+                        .notes
+                        .push("an \"OR\" without words on both sides was ignored".into());
                 }
             }
             Lexeme::Not(inner) => {
@@ -367,7 +373,10 @@ pub fn text_clauses(f: &Fields, parsed: &Parsed) -> Vec<(Occur, Box<dyn Query>)>
             unit_query(f, &group[0])
         } else {
             Box::new(BooleanQuery::new(
-                group.iter().map(|u| (Occur::Should, unit_query(f, u))).collect(),
+                group
+                    .iter()
+                    .map(|u| (Occur::Should, unit_query(f, u)))
+                    .collect(),
             ))
         };
         clauses.push((Occur::Must, q));
@@ -404,24 +413,49 @@ mod tests {
 
     #[test]
     fn repairs_are_noted_not_refused() {
-        for q in ["\"unclosed phrase", "-", "OR OR", "a OR", "OR a", "\u{0}\u{7}x", "\"\"", "---"] {
+        for q in [
+            "\"unclosed phrase",
+            "-",
+            "OR OR",
+            "a OR",
+            "OR a",
+            "\u{0}\u{7}x",
+            "\"\"",
+            "---",
+        ] {
             let p = parse(q).unwrap();
             assert!(!p.notes.is_empty() || !p.is_empty(), "{q:?}: {p:?}");
         }
-        assert_eq!(groups("\"unclosed phrase"), vec![vec![vec![vec!["unclos", "phrase"]]]]);
+        assert_eq!(
+            groups("\"unclosed phrase"),
+            vec![vec![vec![vec!["unclos", "phrase"]]]]
+        );
         assert!(parse("OR OR").unwrap().is_empty());
     }
 
     #[test]
     fn aliases_expand_both_ways() {
         let p = parse("Alma-Ata").unwrap();
-        assert!(p.required[0][0].alternatives.contains(&vec!["almati".to_owned()]));
+        assert!(
+            p.required[0][0]
+                .alternatives
+                .contains(&vec!["almati".to_owned()])
+        );
         let p = parse("almaty").unwrap();
-        assert!(p.required[0][0].alternatives.iter().any(|a| a == &["alma", "ata"]));
+        assert!(
+            p.required[0][0]
+                .alternatives
+                .iter()
+                .any(|a| a == &["alma", "ata"])
+        );
         // Two plain words naming an alias are read as the name.
         let p = parse("alma ata protest").unwrap();
         assert_eq!(p.required.len(), 2);
-        assert!(p.required[0][0].alternatives.contains(&vec!["almati".to_owned()]));
+        assert!(
+            p.required[0][0]
+                .alternatives
+                .contains(&vec!["almati".to_owned()])
+        );
     }
 
     #[test]

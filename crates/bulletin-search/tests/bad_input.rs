@@ -63,10 +63,16 @@ async fn limits_and_impossible_filters_are_clear_errors() {
     let long = "word ".repeat(2_000);
     assert!(matches!(
         error(SearchRequest::new(&long)),
-        QueryError::TooLong { len: 10_000, max: MAX_QUERY_CHARS }
+        QueryError::TooLong {
+            len: 10_000,
+            max: MAX_QUERY_CHARS
+        }
     ));
     let many = vec!["word"; 40].join(" ");
-    assert!(matches!(error(SearchRequest::new(&many)), QueryError::TooManyTerms { .. }));
+    assert!(matches!(
+        error(SearchRequest::new(&many)),
+        QueryError::TooManyTerms { .. }
+    ));
     let inverted = error(SearchRequest {
         from: Some(Date::new(2021, 2, 1).unwrap()),
         to: Some(Date::new(2020, 1, 1).unwrap()),

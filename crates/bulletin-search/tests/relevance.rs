@@ -14,7 +14,9 @@ fn set(v: Vec<String>) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn pegasus_puts_the_pegasus_story_first() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let r = a.search("Pegasus");
     assert!(r.total >= 1);
     assert!(r.hits[0].headline.contains("Pegasus"), "{:?}", r.hits[0]);
@@ -24,7 +26,9 @@ async fn pegasus_puts_the_pegasus_story_first() {
 
 #[tokio::test]
 async fn old_names_find_the_new() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let almaty = set(a.slugs("Almaty"));
     let expected: BTreeSet<String> = a
         .stories
@@ -38,9 +42,15 @@ async fn old_names_find_the_new() {
     assert_eq!(almaty, expected);
     for old in ["Alma-Ata", "alma ata", "\"Alma Ata\""] {
         let r = a.search(old);
-        assert_eq!(set(r.hits.iter().map(|h| h.slug.clone()).collect()), expected, "{old}");
+        assert_eq!(
+            set(r.hits.iter().map(|h| h.slug.clone()).collect()),
+            expected,
+            "{old}"
+        );
         assert!(
-            r.also_searched.iter().any(|(_, names)| names.iter().any(|n| n == "Almaty")),
+            r.also_searched
+                .iter()
+                .any(|(_, names)| names.iter().any(|n| n == "Almaty")),
             "{old}: {:?}",
             r.also_searched
         );
@@ -49,7 +59,9 @@ async fn old_names_find_the_new() {
 
 #[tokio::test]
 async fn stems_match_but_detention_stays_itself() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let detained = set(a.slugs("detained"));
     let saying_detain: BTreeSet<String> = a
         .stories
@@ -76,7 +88,9 @@ async fn stems_match_but_detention_stays_itself() {
 
 #[tokio::test]
 async fn phrases_match_only_the_exact_phrase() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let phrase = set(a.slugs("\"political prisoners\""));
     let expected: BTreeSet<String> = a
         .stories
@@ -88,13 +102,18 @@ async fn phrases_match_only_the_exact_phrase() {
     assert_eq!(phrase, expected);
     // Both words, in any order: more stories than the phrase.
     let words = set(a.slugs("political prisoners"));
-    assert!(words.is_superset(&phrase) && words.len() > phrase.len(), "{words:?}");
+    assert!(
+        words.is_superset(&phrase) && words.len() > phrase.len(),
+        "{words:?}"
+    );
     assert!(a.slugs("\"prisoners political\"").is_empty());
 }
 
 #[tokio::test]
 async fn the_country_filter_returns_that_country_and_no_other() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let kazakh: BTreeSet<String> = a
         .stories
         .iter()
@@ -126,7 +145,9 @@ async fn the_country_filter_returns_that_country_and_no_other() {
 
 #[tokio::test]
 async fn exclusion_and_or() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let pegasus = set(a.slugs("Pegasus"));
     let shymkent = set(a.slugs("Shymkent"));
     assert!(!pegasus.is_empty() && !shymkent.is_empty());
@@ -144,7 +165,9 @@ async fn exclusion_and_or() {
 
 #[tokio::test]
 async fn headline_matches_rank_above_body_matches() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     for q in ["detain", "opposition", "court"] {
         let r = a.search(q);
         let in_headline: Vec<bool> = r
@@ -165,11 +188,17 @@ async fn headline_matches_rank_above_body_matches() {
 
 #[tokio::test]
 async fn snippets_highlight_and_escape() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let r = a.search("Pegasus spyware");
     let hit = &r.hits[0];
     assert!(hit.snippet_html.contains("<mark>"), "{}", hit.snippet_html);
-    assert!(hit.headline_html.contains("<mark>Pegasus</mark>"), "{}", hit.headline_html);
+    assert!(
+        hit.headline_html.contains("<mark>Pegasus</mark>"),
+        "{}",
+        hit.headline_html
+    );
     for h in &r.hits {
         for html in [&h.snippet_html, &h.headline_html] {
             let bare = html.replace("<mark>", "").replace("</mark>", "");
@@ -181,7 +210,9 @@ async fn snippets_highlight_and_escape() {
 
 #[tokio::test]
 async fn facets_count_the_whole_query() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let r = a.find(SearchRequest {
         facets: true,
         limit: 2,
@@ -217,7 +248,9 @@ async fn facets_count_the_whole_query() {
 
 #[tokio::test]
 async fn pages_add_up_to_the_whole() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     for sort in [Sort::Relevance, Sort::Newest] {
         let all = a.find(SearchRequest {
             sort,
@@ -249,7 +282,9 @@ async fn pages_add_up_to_the_whole() {
 
 #[tokio::test]
 async fn date_tag_place_and_issue_filters() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let from = Date::new(2021, 2, 1).unwrap();
     let to = Date::new(2021, 6, 30).unwrap();
     let r = a.find(SearchRequest {
@@ -307,7 +342,9 @@ async fn date_tag_place_and_issue_filters() {
 
 #[tokio::test]
 async fn related_stories_are_like_the_story_and_not_it() {
-    let Some(a) = corpus_archive().await else { return };
+    let Some(a) = corpus_archive().await else {
+        return;
+    };
     let pegasus = &a.search("Pegasus").hits[0].slug;
     let related = a.index.related(pegasus, 5).unwrap();
     assert!(!related.is_empty());

@@ -17,12 +17,17 @@ async fn imports_edits_and_deletions_are_followed() {
     stories[0].body[0] = "A xylographic report from the steppe.".into();
     let slug = stories[0].slug.clone();
     put(&*a.store, stories.clone()).await;
-    let follower = a.index.follow(Arc::clone(&a.store), Duration::from_millis(50));
+    let follower = a
+        .index
+        .follow(Arc::clone(&a.store), Duration::from_millis(50));
 
     // Searchable within a second, without anyone asking the index to catch up.
     let deadline = Instant::now() + Duration::from_secs(5);
     while a.search("xylographic").total == 0 {
-        assert!(Instant::now() < deadline, "the import never became searchable");
+        assert!(
+            Instant::now() < deadline,
+            "the import never became searchable"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(a.slugs("xylographic"), vec![slug.clone()]);
@@ -45,7 +50,10 @@ async fn imports_edits_and_deletions_are_followed() {
     tx.commit().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while !a.slugs("zymurgical").is_empty() {
-        assert!(Instant::now() < deadline, "the deletion never reached the index");
+        assert!(
+            Instant::now() < deadline,
+            "the deletion never reached the index"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(a.index.num_stories(), 39);
@@ -89,7 +97,9 @@ async fn only_what_a_visitor_may_read_is_indexed() {
     let before = everything(&a);
     assert_eq!(before.total, 30);
     let mut tx = a.store.begin_import().await.unwrap();
-    tx.set_issue_status(issue, IssueStatus::Draft).await.unwrap();
+    tx.set_issue_status(issue, IssueStatus::Draft)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     a.index.catch_up(&*a.store).await.unwrap();
     let after = everything(&a);
@@ -106,7 +116,9 @@ async fn only_what_a_visitor_may_read_is_indexed() {
 
     // Published again: back.
     let mut tx = a.store.begin_import().await.unwrap();
-    tx.set_issue_status(issue, IssueStatus::Published).await.unwrap();
+    tx.set_issue_status(issue, IssueStatus::Published)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     a.index.catch_up(&*a.store).await.unwrap();
     assert_eq!(everything(&a).total, 30);
@@ -116,8 +128,16 @@ async fn only_what_a_visitor_may_read_is_indexed() {
 fn answers(index: &SearchIndex) -> Vec<String> {
     let mut out = Vec::new();
     let queries = [
-        "", "the", "court", "opposition OR protest", "\"human rights\"", "police -court",
-        "Almaty", "Alma-Ata", "Kazakhstan", "detained",
+        "",
+        "the",
+        "court",
+        "opposition OR protest",
+        "\"human rights\"",
+        "police -court",
+        "Almaty",
+        "Alma-Ata",
+        "Kazakhstan",
+        "detained",
     ];
     for q in queries {
         for sort in [Sort::Relevance, Sort::Newest] {
@@ -135,7 +155,10 @@ fn answers(index: &SearchIndex) -> Vec<String> {
                 // relevance order may differ; the set and the counts may not.
                 slugs.sort();
             }
-            out.push(format!("{q:?} {sort:?} {} {:?} {slugs:?}", r.total, r.facets));
+            out.push(format!(
+                "{q:?} {sort:?} {} {:?} {slugs:?}",
+                r.total, r.facets
+            ));
         }
     }
     out
@@ -153,7 +176,8 @@ async fn an_incremental_index_answers_like_a_rebuilt_one() {
     let mut edits = Vec::new();
     for s in stories.iter().step_by(7) {
         let mut s = a.store.story(&s.slug).await.unwrap().unwrap();
-        s.body.insert(0, "Police detained protesters in Alma-Ata.".into());
+        s.body
+            .insert(0, "Police detained protesters in Alma-Ata.".into());
         edits.push(s);
     }
     put(&*a.store, edits).await;
@@ -190,10 +214,16 @@ async fn one_writer_per_directory_and_readers_follow_it() {
     put(&*a.store, generated(20, 5)).await;
     // The reader cannot rebuild: the directory has a writer.
     let refused = reader.rebuild(&*a.store, &mut |_, _| {}).await;
-    assert!(matches!(refused, Err(SearchError::Locked(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SearchError::Locked(_))),
+        "{refused:?}"
+    );
     a.index.catch_up(&*a.store).await.unwrap();
     // The reader's catch-up picks up what the writer committed.
-    assert_eq!(reader.catch_up(&*a.store).await.unwrap(), a.index.applied_seq());
+    assert_eq!(
+        reader.catch_up(&*a.store).await.unwrap(),
+        a.index.applied_seq()
+    );
     assert_eq!(reader.num_stories(), 20);
 
     // The writer goes away; the reader takes over and writes.

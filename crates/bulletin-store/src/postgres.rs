@@ -553,10 +553,11 @@ impl ImportTx for PgImport {
     }
 
     async fn delete_story(&mut self, slug: &str) -> Result<bool> {
-        let id: Option<i64> = sqlx::query_scalar("DELETE FROM stories WHERE slug = $1 RETURNING id")
-            .bind(slug)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("DELETE FROM stories WHERE slug = $1 RETURNING id")
+                .bind(slug)
+                .fetch_optional(&mut *self.tx)
+                .await?;
         let Some(id) = id else {
             return Ok(false);
         };
@@ -566,10 +567,7 @@ impl ImportTx for PgImport {
             "DELETE FROM story_countries WHERE story_id = $1",
             "DELETE FROM story_places WHERE story_id = $1",
         ] {
-            sqlx::query(sql)
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(sql).bind(id).execute(&mut *self.tx).await?;
         }
         log_change(&mut self.tx, "story", slug, "delete").await?;
         Ok(true)

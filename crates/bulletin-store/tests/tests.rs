@@ -1095,7 +1095,13 @@ mod conformance {
 
     pub async fn delete_and_issue_status(ctx: Ctx) {
         let s = &ctx.store;
-        let a = located("Gone soon", date(2021, 3, 1), &["Almaty"], &["KZ"], &["courts"]);
+        let a = located(
+            "Gone soon",
+            date(2021, 3, 1),
+            &["Almaty"],
+            &["KZ"],
+            &["courts"],
+        );
         let b = in_issue(story("Stays", date(2021, 3, 2)), 7, Some(date(2021, 3, 3)));
         put(s, vec![in_issue(a, 7, Some(date(2021, 3, 3))), b]).await;
         let mut changed = s.story("gone-soon").await.unwrap().unwrap();

@@ -351,6 +351,18 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
             );
         }
     };
+    // Pages that use the search index (search results, related stories) may be
+    // older than the store until the index catches up (well under a second), so
+    // until then nothing is cached or validated.
+    if let Some(search) = &state.options.search
+        && search.applied_seq() < head.seq
+    {
+        let mut response = REQUEST_HEAD.scope(head, next.run(request)).await;
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return (response, "lag");
+    }
     let etag = format!("W/\"{:x}-{:x}\"", head.seq, state.theme.id());
     let last_modified = head.at.map(http_date);
     let key = uri

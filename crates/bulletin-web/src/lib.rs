@@ -6,13 +6,14 @@
 //! # async fn demo(store: std::sync::Arc<dyn bulletin_store::Store>) -> Result<(), bulletin_web::WebError> {
 //! let theme = bulletin_web::Theme::load(None)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! bulletin_web::serve(listener, store, theme).await?;
+//! bulletin_web::serve(listener, store, theme, bulletin_web::Options::default()).await?;
 //! # Ok(()) }
 //! ```
 
 mod feeds;
 mod http;
 mod pages;
+mod search;
 mod theme;
 
 use std::sync::Arc;
@@ -63,17 +64,21 @@ pub struct AppState {
 }
 
 /// Settings of the site that are not in the theme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Addresses in one sitemap file; past it `/sitemap.xml` becomes an index.
     /// The sitemaps.org limit, 50,000, unless a test wants a small one.
     pub sitemap_urls: u64,
+    /// The search index behind `/search`, `/api/v1/search` and related stories;
+    /// without one they answer 503 and story pages list no related stories.
+    pub search: Option<bulletin_search::SearchIndex>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             sitemap_urls: feeds::SITEMAP_URLS,
+            search: None,
         }
     }
 }
@@ -96,6 +101,7 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
     };
     pages::routes()
         .merge(feeds::routes())
+        .merge(search::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::site_layer,
@@ -113,8 +119,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     theme: Theme,
+    options: Options,
 ) -> Result<(), WebError> {
-    axum::serve(listener, app(store, theme))
+    axum::serve(listener, app_with(store, theme, options))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -157,7 +157,7 @@ impl StoryView {
     }
 }
 
-fn country_name(code: &str) -> String {
+pub fn country_name(code: &str) -> String {
     bulletin_core::gazetteer()
         .country(code)
         .map_or_else(|| code.to_owned(), |c| c.name.clone())
@@ -391,6 +391,7 @@ async fn story(
         let facts = site_facts(&state).await?;
         let canonical = format!("{}{}", base_url(&facts.publication), story.url());
         let json_ld = crate::feeds::json_ld(&story, &facts.publication, &canonical);
+        let related = crate::search::related(&state, &story.slug).await;
         render_page(
             &state,
             "story.html",
@@ -401,6 +402,7 @@ async fn story(
                 json_ld => json_ld,
                 previous => previous,
                 next => next,
+                related => Serde(related),
             },
         )
         .await

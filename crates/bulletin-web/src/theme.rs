@@ -27,6 +27,7 @@ const DEFAULT: &[(&str, &str)] = &[
     ("terms.html", include_str!("../templates/terms.html")),
     ("issue.html", include_str!("../templates/issue.html")),
     ("issues.html", include_str!("../templates/issues.html")),
+    ("search.html", include_str!("../templates/search.html")),
     (
         "not_found.html",
         include_str!("../templates/not_found.html"),

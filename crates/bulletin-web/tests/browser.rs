@@ -196,8 +196,9 @@ async fn the_tag_archive_in_chromium() {
     };
     let Some(text) = super::corpus() else { return };
 
-    let site = super::site(None).await;
+    let site = super::searchable_site().await;
     super::import(site.store.as_ref(), &text).await;
+    site.index().await;
     let doc = bulletin_text::read_str(&text).unwrap();
     let tag = doc.tag.clone().expect("the corpus names its tag");
     let path = format!("/tag/{}/", bulletin_core::slugify(&tag));
@@ -263,7 +264,11 @@ async fn the_tag_archive_in_chromium() {
         .unwrap_or_else(|e| panic!("no WebDriver session: {e}\n{}", driver.log_text()));
 
     let page = format!("http://{}{path}", site.addr);
-    let checks = tokio::spawn(check_pages(client.clone(), page, expected, shots));
+    let session = client.clone();
+    let checks = tokio::spawn(async move {
+        check_pages(session.clone(), page.clone(), expected, shots.clone()).await;
+        search_from_the_header(session, page, shots).await;
+    });
     let outcome = checks.await;
     let _ = client.close().await;
     drop(driver);
@@ -354,6 +359,44 @@ async fn check_pages(client: Client, page: String, expected: Vec<String>, shots:
         let errors = errors(&log);
         assert!(errors.is_empty(), "{name}: console errors: {errors:#?}");
     }
+}
+
+/// A reader types a name into the header's search box and submits the form (no
+/// JavaScript involved), then narrows the results by a country link.
+async fn search_from_the_header(client: Client, page: String, shots: PathBuf) {
+    client.goto(&page).await.unwrap();
+    let form = client
+        .form(Locator::Css("header form[role=search]"))
+        .await
+        .unwrap();
+    form.set_by_name("q", "Alma-Ata").await.unwrap();
+    form.submit().await.unwrap();
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/search");
+    assert_eq!(url.query(), Some("q=Alma-Ata"));
+    let hits = client
+        .find_all(Locator::Css("ol.hits li h2"))
+        .await
+        .unwrap();
+    assert!(hits.len() >= 3, "Alma-Ata finds the Almaty stories");
+    let marks = client.find_all(Locator::Css("ol.hits mark")).await.unwrap();
+    assert!(!marks.is_empty());
+    assert_eq!(marks[0].text().await.unwrap(), "Almaty");
+    std::fs::write(shots.join("search.png"), full_page_png(&client).await).unwrap();
+    client
+        .find(Locator::LinkText("Kazakhstan"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = client.current_url().await.unwrap();
+    assert!(url.query().unwrap().contains("country=KZ"), "{url}");
+    let status = client.find(Locator::Css("[role=status]")).await.unwrap();
+    assert!(status.text().await.unwrap().contains("stor"));
+    let log = console(&client).await;
+    let errors = errors(&log);
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
 
 /// The whole page, not only the viewport.

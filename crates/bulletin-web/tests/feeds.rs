@@ -293,7 +293,14 @@ async fn sitemap_lists_every_story_and_becomes_an_index_when_large() {
     );
 
     // With room for only 4 addresses a file, the sitemap is an index.
-    let small = site_with(None, bulletin_web::Options { sitemap_urls: 4 }).await;
+    let small = site_with(
+        None,
+        bulletin_web::Options {
+            sitemap_urls: 4,
+            ..Default::default()
+        },
+    )
+    .await;
     import(small.store.as_ref(), &text).await;
     let (_, _, index) = get(&small, "/sitemap.xml").await;
     assert!(index.contains("<sitemapindex"), "{index}");

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod browser;
 mod feeds;
 mod http;
+mod search;
 mod snapshots;
 mod support;
 mod validate;
@@ -32,15 +33,51 @@ fn corpus() -> Option<String> {
 struct Site {
     addr: std::net::SocketAddr,
     store: Arc<dyn Store>,
+    /// For sites made by [`searchable_site`].
+    search: Option<bulletin_search::SearchIndex>,
     _dir: tempfile::TempDir,
+}
+
+impl Site {
+    /// Brings the search index up to date with the store.
+    async fn index(&self) {
+        if let Some(index) = &self.search {
+            index.catch_up(self.store.as_ref()).await.unwrap();
+        }
+    }
 }
 
 async fn site(theme: Option<&std::path::Path>) -> Site {
     site_with(theme, bulletin_web::Options::default()).await
 }
 
-async fn site_with(theme: Option<&std::path::Path>, options: bulletin_web::Options) -> Site {
+/// A site whose search index lives beside its store; call [`Site::index`] after
+/// an import (or run a follower).
+async fn searchable_site() -> Site {
     let dir = tempfile::tempdir().unwrap();
+    let index = bulletin_search::SearchIndex::open(&dir.path().join("search")).unwrap();
+    let mut site = site_in(
+        dir,
+        None,
+        bulletin_web::Options {
+            search: Some(index.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    site.search = Some(index);
+    site
+}
+
+async fn site_with(theme: Option<&std::path::Path>, options: bulletin_web::Options) -> Site {
+    site_in(tempfile::tempdir().unwrap(), theme, options).await
+}
+
+async fn site_in(
+    dir: tempfile::TempDir,
+    theme: Option<&std::path::Path>,
+    options: bulletin_web::Options,
+) -> Site {
     let store = bulletin_store::open(&format!("sqlite://{}/b.db", dir.path().display()))
         .await
         .unwrap();
@@ -55,6 +92,7 @@ async fn site_with(theme: Option<&std::path::Path>, options: bulletin_web::Optio
     Site {
         addr,
         store,
+        search: None,
         _dir: dir,
     }
 }

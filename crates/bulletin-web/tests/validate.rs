@@ -282,11 +282,17 @@ async fn every_page_is_valid_html() {
     let mut crawl = Crawl::default();
     // Deliberately missing addresses: the 404 page, also where the request is odd.
     let missing = ["/no/such/page/", "/tag/no-such-tag/", "/%3Cb%3E&amp;/"];
-    // Not linked (yet): checked if HTML, not required to exist.
-    let unlinked = ["/search?q=political+rights"];
+    // Not linked from pages (the search form is): checked if HTML.
+    let unlinked = [
+        "/search",
+        "/search?q=political+rights",
+        "/search?q=%22unbalanced+-&country=KZ&sort=newest",
+        "/search?q=court&from=2021-13",
+        "/search?q=the&page=2",
+    ];
     let seeds: Vec<&str> = missing.iter().chain(&unlinked).copied().collect();
 
-    let empty = super::site(None).await;
+    let empty = super::searchable_site().await;
     crawl_site(
         empty.addr,
         &out.path().join("empty"),
@@ -296,8 +302,9 @@ async fn every_page_is_valid_html() {
     )
     .await;
 
-    let real = super::site(None).await;
+    let real = super::searchable_site().await;
     super::import(real.store.as_ref(), &corpus).await;
+    real.index().await;
     for target in missing {
         assert_eq!(fetch(real.addr, target).await.status, 404, "{target}");
     }
@@ -310,8 +317,9 @@ async fn every_page_is_valid_html() {
     )
     .await;
 
-    let generated = super::site(None).await;
+    let generated = super::searchable_site().await;
     super::import(generated.store.as_ref(), &generated_archive()).await;
+    generated.index().await;
     let left = MAX_PAGES - crawl.fetched;
     crawl_site(
         generated.addr,

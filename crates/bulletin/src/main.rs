@@ -13,6 +13,7 @@ mod demo;
 mod export;
 mod import;
 mod progress;
+mod search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +95,34 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Search the archive: words, "exact phrases", -excluded, OR; old place names too.
+    Search {
+        #[arg(value_name = "QUERY")]
+        query: String,
+        /// Print the results (with counts per country, tag and year) as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only stories with this tag (name or slug).
+        #[arg(long, value_name = "T")]
+        tag: Option<String>,
+        /// Only stories about this country (ISO code such as KZ, or name).
+        #[arg(long, value_name = "XX")]
+        country: Option<String>,
+        /// Only stories dated on or after this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: Option<bulletin_core::Date>,
+        /// Only stories dated on or before this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: Option<bulletin_core::Date>,
+        /// Newest first instead of best match first.
+        #[arg(long)]
+        newest: bool,
+        /// How many results to show (at most 100).
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        limit: usize,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
     /// Write synthetic bulletin text for demos and benchmarks.
     Gen {
         #[arg(long, value_name = "N")]
@@ -200,15 +229,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
             export::run(store.as_ref(), format, tag, issue, output.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }),
+        Command::Search {
+            query,
+            json,
+            tag,
+            country,
+            from,
+            to,
+            newest,
+            limit,
+        } => with_store(&data, database, async |store, _| {
+            let query = search::Query {
+                q: query,
+                json,
+                tag,
+                country,
+                from,
+                to,
+                newest,
+                limit,
+            };
+            search::search(store.as_ref(), &data, query).await
+        }),
+        Command::Reindex => with_store(&data, database, async |store, _| {
+            search::reindex(store.as_ref(), &data).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Serve { addr, theme } => with_store(&data, database, async |store, _| {
             // A broken theme stops start-up with the template's file and line.
             let theme = bulletin_web::Theme::load(theme.as_deref())?;
+            let options = site_options(&store, &data).await?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
             eprintln!("bulletin is serving http://{local}/ (Ctrl-C to stop)");
-            bulletin_web::serve(listener, store, theme).await?;
+            bulletin_web::serve(listener, store, theme, options).await?;
             eprintln!("bulletin stopped");
             Ok(ExitCode::SUCCESS)
         }),
@@ -229,11 +285,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut publication = store.publication().await?;
             publication.base_url = format!("http://{local}");
             store.set_publication(&publication).await?;
+            let options = site_options(&store, &data).await?;
             println!("open http://{local}/ to read it (Ctrl-C to stop)");
-            bulletin_web::serve(listener, store, bulletin_web::Theme::load(None)?).await?;
+            bulletin_web::serve(listener, store, bulletin_web::Theme::load(None)?, options).await?;
             Ok(ExitCode::SUCCESS)
         }),
     }
+}
+
+/// The site's options: the search index of the data directory, caught up with
+/// the store before the first request and followed from then on.
+async fn site_options(
+    store: &std::sync::Arc<dyn bulletin_store::Store>,
+    data: &std::path::Path,
+) -> Result<bulletin_web::Options> {
+    let index = search::open(data)?;
+    if index.is_writer() && index.applied_seq() < store.last_change().await? {
+        eprintln!("bringing the search index up to date ...");
+    }
+    index
+        .catch_up(store.as_ref())
+        .await
+        .context("cannot bring the search index up to date")?;
+    // Runs for the life of the process.
+    drop(index.follow(
+        std::sync::Arc::clone(store),
+        std::time::Duration::from_millis(200),
+    ));
+    Ok(bulletin_web::Options {
+        search: Some(index),
+        ..bulletin_web::Options::default()
+    })
 }
 
 /// Loads the settings, opens the store and runs `job` on a Tokio runtime.

@@ -44,6 +44,42 @@ impl Progress {
         }
     }
 
+    /// Counts items (stories) towards a known `total`.
+    pub fn items(label: &str, total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(label.to_owned());
+            bar
+        });
+        Progress {
+            label: label.to_owned(),
+            total: None,
+            bar,
+            last_line: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// For [`Progress::items`]: `done` of `total` items.
+    pub fn set_items(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if last.elapsed() >= LOG_EVERY || done == total {
+            *last = Instant::now();
+            eprintln!("{}: {done} of {total} stories", self.label);
+        }
+    }
+
     pub fn set(&self, done: u64, stories: u64) {
         if let Some(bar) = &self.bar {
             bar.set_position(done);

@@ -562,6 +562,24 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
             archive.name()
         );
         assert!(response.contains("Tag Archives: political rights"));
+        // The search index was built at start-up and answers the API.
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "GET /api/v1/search?q=Pegasus HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "[{}] {response}",
+            archive.name()
+        );
+        assert!(
+            response.contains("\"headline\":\"Pegasus spyware"),
+            "{response}"
+        );
         // SIGTERM: finish in-flight requests and exit cleanly.
         let term = std::process::Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -586,5 +604,63 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
                 && l.contains("status=200")),
             "{rest:?}"
         );
+    }
+}
+
+#[test]
+fn search_and_reindex_from_the_command_line() {
+    let Some((corpus, _)) = corpus() else { return };
+    for archive in Archive::each() {
+        archive.run_ok(&["import", &corpus]);
+        let run = |args: &[&str]| {
+            let out = archive.command().args(args).output().unwrap();
+            (out.status.code(), text(&out.stdout), text(&out.stderr))
+        };
+        let (code, out, err) = run(&["search", "Alma-Ata"]);
+        assert_eq!(code, Some(0), "[{}] {err}", archive.name());
+        assert!(
+            out.contains("Police in Almaty detain demonstrators"),
+            "{out}"
+        );
+        assert!(out.contains("[Almaty]"), "matches are marked: {out}");
+        assert!(err.contains("also searched as Almaty"), "{err}");
+
+        let (code, out, _) = run(&["search", "--json", "--country", "KZ", "detained"]);
+        assert_eq!(code, Some(0));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert!(v["total"].as_u64().unwrap() >= 1);
+        for hit in v["hits"].as_array().unwrap() {
+            assert!(
+                hit["countries"].as_array().unwrap().contains(&json!("KZ")),
+                "{hit}"
+            );
+        }
+        assert!(v["facets"]["years"].is_array());
+
+        let (code, _, err) = run(&["search", "nosuchwordanywhere"]);
+        assert_eq!(code, Some(1), "nothing found: exit 1 like grep; {err}");
+        let long = "x ".repeat(600);
+        let (code, _, err) = run(&["search", &long]);
+        assert_eq!(code, Some(2));
+        assert!(err.contains("the limit is 500"), "{err}");
+        let (code, _, err) = run(&[
+            "search",
+            "--from",
+            "2022-01-01",
+            "--to",
+            "2021-01-01",
+            "court",
+        ]);
+        assert_eq!(code, Some(2));
+        assert!(err.contains("inverted"), "{err}");
+        let (code, _, err) = run(&["search", "--from", "yesterday", "court"]);
+        assert_eq!(code, Some(2), "{err}");
+
+        let (code, _, err) = run(&["reindex"]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(err.contains("indexed 10 stories"), "{err}");
+        let (code, out, _) = run(&["search", "\"political prisoners\"", "--newest"]);
+        assert_eq!(code, Some(0));
+        assert!(out.contains("[political prisoners]"), "{out}");
     }
 }
