@@ -447,7 +447,10 @@ impl SearchIndex {
                 };
                 updates.push((slug, story));
             }
-            self.commit(updates, last).await?;
+            if let Err(e) = self.commit(updates, last).await {
+                self.rollback().await;
+                return Err(e);
+            }
         }
     }
 
@@ -505,6 +508,32 @@ impl SearchIndex {
         store: &dyn Store,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<i64, SearchError> {
+        let outcome = self.rebuild_uncommitted(store, progress).await;
+        if outcome.is_err() {
+            // Nothing half-done may reach a later commit.
+            self.rollback().await;
+        }
+        outcome
+    }
+
+    /// Undoes what the writer holds uncommitted.
+    async fn rollback(&self) {
+        let undone = self
+            .blocking(|w| {
+                w.writer.rollback()?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = undone {
+            tracing::error!(error = %e, "cannot roll back the search index writer");
+        }
+    }
+
+    async fn rebuild_uncommitted(
+        &self,
+        store: &dyn Store,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<i64, SearchError> {
         // Changes after this sequence may or may not be in what is read; the next
         // catch-up applies them again, which is harmless.
         let seq = store.last_change().await?;
@@ -514,7 +543,14 @@ impl SearchIndex {
             Ok(())
         })
         .await?;
-        let mut statuses = IssueStatuses::default();
+        let mut statuses = IssueStatuses(
+            store
+                .issue_statuses()
+                .await?
+                .into_iter()
+                .map(|(n, status)| (n, Some(status)))
+                .collect(),
+        );
         let mut query = StoryQuery {
             limit: BATCH,
             ..StoryQuery::default()

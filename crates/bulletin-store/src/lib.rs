@@ -205,6 +205,9 @@ pub trait Store: Send + Sync {
     /// The issue numbers just below and just above `number` among the existing
     /// issues (`number` itself need not exist); `None` at either end.
     async fn neighbour_issues(&self, number: u32) -> Result<(Option<u32>, Option<u32>)>;
+    /// Every issue's number and status, by number: what deciding which stories are
+    /// public needs, without [`Store::issues`]' story lists.
+    async fn issue_statuses(&self) -> Result<Vec<(u32, IssueStatus)>>;
     /// All tags by name, with how many stories carry each.
     async fn tags(&self) -> Result<Vec<(Tag, u64)>>;
     /// Every country code that some story carries, by code, with how many stories

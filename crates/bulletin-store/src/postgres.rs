@@ -339,6 +339,20 @@ impl Store for PgStore {
         ))
     }
 
+    async fn issue_statuses(&self) -> Result<Vec<(u32, IssueStatus)>> {
+        let rows = sqlx::query("SELECT number, status FROM issues ORDER BY number")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    issue_number(row.try_get("number")?)?,
+                    issue_status(row.try_get("status")?)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn tags(&self) -> Result<Vec<(Tag, u64)>> {
         let rows = sqlx::query(
             "SELECT t.name, t.slug, t.description,

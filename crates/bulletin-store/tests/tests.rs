@@ -468,6 +468,7 @@ mod conformance {
         assert!(s.changes_since(0, 100).await.unwrap().is_empty());
         assert_eq!(s.publication().await.unwrap(), Publication::default());
         assert!(s.issues().await.unwrap().is_empty());
+        assert!(s.issue_statuses().await.unwrap().is_empty());
         assert!(s.tags().await.unwrap().is_empty());
         assert!(s.story("nothing").await.unwrap().is_none());
         assert!(s.issue(1).await.unwrap().is_none());
@@ -1121,6 +1122,10 @@ mod conformance {
         assert!(s.revisions("gone-soon").await.unwrap().is_empty());
         let issue = s.issue(7).await.unwrap().unwrap();
         assert_eq!(issue.status, IssueStatus::Draft);
+        assert_eq!(
+            s.issue_statuses().await.unwrap(),
+            vec![(7, IssueStatus::Draft)]
+        );
         assert_eq!(issue.stories, vec!["stays".to_owned()]);
         // Nothing of the story is left in the archive lists.
         assert_eq!(s.counts().await.unwrap().stories, 1);
