@@ -195,7 +195,8 @@ async fn snippets_highlight_and_escape() {
     let hit = &r.hits[0];
     assert!(hit.snippet_html.contains("<mark>"), "{}", hit.snippet_html);
     assert!(
-        hit.headline_html.starts_with("<mark>Pegasus spyware</mark>"),
+        hit.headline_html
+            .starts_with("<mark>Pegasus spyware</mark>"),
         "{}",
         hit.headline_html
     );
