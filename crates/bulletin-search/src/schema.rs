@@ -6,14 +6,14 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token,
+    TokenFilter, TokenStream, Tokenizer,
 };
 use tantivy::{Index, TantivyDocument};
 
 /// Bumped whenever the schema, the analyzer or what a document holds changes: an
 /// index of another version is rebuilt from the store.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The analyzer of every full-text field, and of queries.
 pub const ANALYZER: &str = "bulletin";
@@ -25,8 +25,69 @@ pub fn analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(EnglishStems)
         .build()
+}
+
+/// Words the English stemmer would turn into a name of the region: "any" stems to
+/// "ani", so every "any" would find the Armenian city and name Ani ("many": Mani).
+/// They are indexed as they are.
+const UNSTEMMED: &[&str] = &["any", "many"];
+
+/// Snowball's English stemmer, except for [`UNSTEMMED`].
+#[derive(Clone, Copy)]
+struct EnglishStems;
+
+impl TokenFilter for EnglishStems {
+    type Tokenizer<T: Tokenizer> = EnglishStemsFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> EnglishStemsFilter<T> {
+        EnglishStemsFilter { inner }
+    }
+}
+
+#[derive(Clone)]
+struct EnglishStemsFilter<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for EnglishStemsFilter<T> {
+    type TokenStream<'a> = EnglishStemsStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        EnglishStemsStream {
+            tail: self.inner.token_stream(text),
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+        }
+    }
+}
+
+struct EnglishStemsStream<T> {
+    tail: T,
+    stemmer: frostem::Stemmer,
+}
+
+impl<T: TokenStream> TokenStream for EnglishStemsStream<T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        if !UNSTEMMED.contains(&token.text.as_str())
+            && let std::borrow::Cow::Owned(stem) = self.stemmer.stem(&token.text)
+        {
+            token.text = stem;
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
 }
 
 /// The fields, by handle.
@@ -195,6 +256,12 @@ mod tests {
         assert_ne!(tokens("detention"), tokens("detain"));
         assert_eq!(tokens("Öskemen"), vec!["oskemen"]);
         assert_eq!(tokens("Alma-Ata"), vec!["alma", "ata"]);
+        // Stemmed words whose stem would be a name are left alone.
+        assert_eq!(
+            tokens("Any Ani many Mani"),
+            vec!["any", "ani", "many", "mani"]
+        );
+        assert_eq!(tokens("parties party"), vec!["parti", "parti"]);
     }
 
     #[test]

@@ -302,3 +302,17 @@ async fn postgres_store_is_followed_too() {
     assert_eq!(index.applied_seq(), store.last_change().await.unwrap());
     pg.drop_now().await;
 }
+
+#[tokio::test]
+async fn a_name_is_not_found_by_a_word_that_stems_like_it() {
+    let a = empty_archive().await;
+    let mut stories = generated(12, 21);
+    stories[0].body[0] = "Archaeologists returned to the ruins of Ani.".into();
+    stories[1].body[0] = "Officials denied any wrongdoing.".into();
+    let (ani, any) = (stories[0].slug.clone(), stories[1].slug.clone());
+    put(&*a.store, stories).await;
+    a.index.catch_up(&*a.store).await.unwrap();
+    let found = a.slugs("Ani");
+    assert!(found.contains(&ani) && !found.contains(&any), "{found:?}");
+    assert!(a.slugs("any").contains(&any));
+}
