@@ -293,8 +293,14 @@ impl SearchIndex {
                 }
             }
         } else {
-            if !dir.join("meta.json").exists() {
-                return Err(SearchError::NotBuilt(root.to_owned()));
+            // The writer creates the index as it starts; give a process started at
+            // the same moment a few seconds to do so.
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !dir.join("meta.json").exists() {
+                if std::time::Instant::now() > deadline {
+                    return Err(SearchError::NotBuilt(root.to_owned()));
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
             Index::open_in_dir(&dir)?
         };

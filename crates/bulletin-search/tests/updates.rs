@@ -316,3 +316,17 @@ async fn a_name_is_not_found_by_a_word_that_stems_like_it() {
     assert!(found.contains(&ani) && !found.contains(&any), "{found:?}");
     assert!(a.slugs("any").contains(&any));
 }
+
+#[test]
+fn a_reader_of_a_directory_nobody_built_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("search");
+    std::fs::create_dir_all(&root).unwrap();
+    // Another process holds the lock but never creates the index.
+    let lock = std::fs::File::create(root.join("writer.lock")).unwrap();
+    lock.try_lock().unwrap();
+    // (flock locks belong to the open file, so this process's second open is refused.)
+    let error = SearchIndex::open(&root).unwrap_err();
+    assert!(matches!(error, SearchError::NotBuilt(_)), "{error}");
+    assert!(error.to_string().contains("has not been built"));
+}
