@@ -798,26 +798,12 @@ impl SearchIndex {
             };
             let headline = text(f.headline);
             let body = text(f.body);
-            let mark = |generator: &SnippetGenerator, text: &str| {
-                let mut snippet = generator.snippet(text);
-                snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-                if snippet.highlighted().is_empty() {
-                    return None;
-                }
-                // Show where the passage was cut from a longer text.
-                let range = snippet.fragment_range();
-                let before = if range.start > 0 { "… " } else { "" };
-                let after = if range.end < text.len() { " …" } else { "" };
-                // A phrase reads as one mark.
-                let html = snippet.to_html().replace("</mark> <mark>", " ");
-                Some(format!("{before}{}{after}", html.trim()))
-            };
             let headline_html = has_text
-                .then(|| mark(&headline_snippets, &headline))
+                .then(|| marked(&headline_snippets, &headline, false))
                 .flatten()
                 .unwrap_or_else(|| escape(&headline));
             let snippet_html = has_text
-                .then(|| mark(&body_snippets, &body))
+                .then(|| marked(&body_snippets, &body, true))
                 .flatten()
                 .unwrap_or_else(|| escape(&lead(&body, 240)));
             let day = doc.get_first(f.day).and_then(|v| v.as_i64()).unwrap_or(0);
@@ -952,6 +938,51 @@ impl IssueStatuses {
         };
         Ok(matches!(status, None | Some(IssueStatus::Published)))
     }
+}
+
+/// `text` (or, when `excerpt`, the best passage of it) HTML-escaped, with the
+/// words `generator` matched in `<mark>`; `None` when nothing matched.
+fn marked(generator: &SnippetGenerator, text: &str, excerpt: bool) -> Option<String> {
+    let snippet = generator.snippet(text);
+    if snippet.highlighted().is_empty() {
+        return None;
+    }
+    let fragment = snippet.fragment_range();
+    let (start, end) = if excerpt {
+        (fragment.start, fragment.end)
+    } else {
+        (0, text.len())
+    };
+    let mut html = String::with_capacity(end - start + 64);
+    // Show where a passage was cut from a longer text.
+    let cut = |part: &str| part.chars().any(char::is_alphanumeric);
+    if cut(&text[..start]) {
+        html.push_str("… ");
+    }
+    let mut at = start;
+    for range in snippet.highlighted() {
+        let (from, to) = (fragment.start + range.start, fragment.start + range.end);
+        if from < at || to > end {
+            continue;
+        }
+        let gap = &text[at..from];
+        // Adjacent matches (a phrase) read as one mark.
+        if html.ends_with("</mark>") && gap.trim().is_empty() {
+            html.truncate(html.len() - "</mark>".len());
+            html.push_str(&escape(gap));
+        } else {
+            html.push_str(&escape(gap));
+            html.push_str("<mark>");
+        }
+        html.push_str(&escape(&text[from..to]));
+        html.push_str("</mark>");
+        at = to;
+    }
+    html.push_str(&escape(&text[at..end]));
+    if cut(&text[end..]) {
+        html.push_str(" …");
+    }
+    Some(html.trim().to_owned())
 }
 
 fn escape(text: &str) -> String {

@@ -125,3 +125,46 @@ async fn limits_and_impossible_filters_are_clear_errors() {
     });
     assert!(r.hits.is_empty() && r.total == 20);
 }
+
+#[tokio::test]
+async fn markup_in_stories_comes_back_escaped() {
+    let a = empty_archive().await;
+    let mut stories = generated(5, 8);
+    stories[0].headline = "Quango <b>bold</b> & \"quoted\"".into();
+    stories[0].body[0] = "A quango said <script>alert('x')</script> & left.".into();
+    put(&*a.store, stories).await;
+    a.index.catch_up(&*a.store).await.unwrap();
+    let hit = &a.search("quango").hits[0];
+    assert_eq!(
+        hit.headline_html,
+        "<mark>Quango</mark> &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"
+    );
+    assert!(
+        hit.snippet_html.contains("&lt;script&gt;"),
+        "{}",
+        hit.snippet_html
+    );
+    assert!(!hit.snippet_html.contains("<script"));
+    // Without a match to mark, the fallback escapes too.
+    let listed = a.find(SearchRequest {
+        limit: 10,
+        ..SearchRequest::default()
+    });
+    let plain = listed
+        .hits
+        .iter()
+        .find(|h| h.headline.starts_with("Quango"))
+        .unwrap();
+    assert!(
+        plain.headline_html.starts_with("Quango &lt;b&gt;"),
+        "{}",
+        plain.headline_html
+    );
+    assert!(
+        plain
+            .snippet_html
+            .contains("&lt;script&gt;alert(&#39;x&#39;)"),
+        "{}",
+        plain.snippet_html
+    );
+}
