@@ -330,3 +330,126 @@ fn a_reader_of_a_directory_nobody_built_gets_a_clear_error() {
     assert!(matches!(error, SearchError::NotBuilt(_)), "{error}");
     assert!(error.to_string().contains("has not been built"));
 }
+
+/// A store that fails its `n`-th `stories` call (a database gone mid-rebuild).
+struct Flaky {
+    inner: Arc<dyn Store>,
+    stories_calls: std::sync::atomic::AtomicU32,
+    fail_at: u32,
+}
+
+#[async_trait::async_trait]
+impl Store for Flaky {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn publication(&self) -> bulletin_store::Result<bulletin_core::Publication> {
+        self.inner.publication().await
+    }
+    async fn set_publication(&self, p: &bulletin_core::Publication) -> bulletin_store::Result<()> {
+        self.inner.set_publication(p).await
+    }
+    async fn begin_import(&self) -> bulletin_store::Result<Box<dyn bulletin_store::ImportTx + '_>> {
+        self.inner.begin_import().await
+    }
+    async fn story(&self, slug: &str) -> bulletin_store::Result<Option<bulletin_core::Story>> {
+        self.inner.story(slug).await
+    }
+    async fn stories(
+        &self,
+        query: &bulletin_store::StoryQuery,
+    ) -> bulletin_store::Result<bulletin_store::StoryPage> {
+        let n = self
+            .stories_calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n + 1 == self.fail_at {
+            return Err(bulletin_store::StoreError::Corrupt(
+                "the database went away".into(),
+            ));
+        }
+        self.inner.stories(query).await
+    }
+    async fn count_stories(&self, q: &bulletin_store::StoryQuery) -> bulletin_store::Result<u64> {
+        self.inner.count_stories(q).await
+    }
+    async fn issues(&self) -> bulletin_store::Result<Vec<bulletin_core::Issue>> {
+        self.inner.issues().await
+    }
+    async fn issue(&self, n: u32) -> bulletin_store::Result<Option<bulletin_core::Issue>> {
+        self.inner.issue(n).await
+    }
+    async fn latest_issue(&self) -> bulletin_store::Result<Option<bulletin_core::Issue>> {
+        self.inner.latest_issue().await
+    }
+    async fn neighbour_issues(&self, n: u32) -> bulletin_store::Result<(Option<u32>, Option<u32>)> {
+        self.inner.neighbour_issues(n).await
+    }
+    async fn issue_statuses(&self) -> bulletin_store::Result<Vec<(u32, IssueStatus)>> {
+        self.inner.issue_statuses().await
+    }
+    async fn tags(&self) -> bulletin_store::Result<Vec<(bulletin_core::Tag, u64)>> {
+        self.inner.tags().await
+    }
+    async fn countries(&self) -> bulletin_store::Result<Vec<(String, u64)>> {
+        self.inner.countries().await
+    }
+    async fn places(&self) -> bulletin_store::Result<Vec<(String, u64)>> {
+        self.inner.places().await
+    }
+    async fn months(&self) -> bulletin_store::Result<Vec<(i16, i8, u64)>> {
+        self.inner.months().await
+    }
+    async fn revisions(&self, slug: &str) -> bulletin_store::Result<Vec<bulletin_store::Revision>> {
+        self.inner.revisions(slug).await
+    }
+    async fn counts(&self) -> bulletin_store::Result<bulletin_store::Counts> {
+        self.inner.counts().await
+    }
+    async fn story_index(
+        &self,
+        offset: u64,
+        limit: u32,
+    ) -> bulletin_store::Result<Vec<bulletin_store::StoryIndexEntry>> {
+        self.inner.story_index(offset, limit).await
+    }
+    async fn changes_since(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> bulletin_store::Result<Vec<bulletin_store::Change>> {
+        self.inner.changes_since(after, limit).await
+    }
+    async fn last_change(&self) -> bulletin_store::Result<i64> {
+        self.inner.last_change().await
+    }
+    async fn latest_change(&self) -> bulletin_store::Result<Option<bulletin_store::Change>> {
+        self.inner.latest_change().await
+    }
+}
+
+#[tokio::test]
+async fn a_rebuild_that_fails_half_way_leaves_the_index_as_it_was() {
+    let a = empty_archive().await;
+    // More than one page of the rebuild's store reads (2,000 stories a page).
+    put(&*a.store, generated(4_500, 13)).await;
+    a.index.catch_up(&*a.store).await.unwrap();
+    let before = a.index.num_stories();
+    assert_eq!(before, a.store.counts().await.unwrap().stories);
+    let flaky = Flaky {
+        inner: Arc::clone(&a.store),
+        stories_calls: Default::default(),
+        fail_at: 2,
+    };
+    let failed = a.index.rebuild(&flaky, &mut |_, _| {}).await;
+    assert!(matches!(failed, Err(SearchError::Store(_))), "{failed:?}");
+    assert_eq!(a.index.num_stories(), before);
+    // The next commit (a catch-up after a change) must not carry the failed
+    // rebuild's deletions or its first page.
+    let mut extra = generated(1, 99);
+    extra[0].headline = "A late arrival".into();
+    extra[0].slug = "a-late-arrival".into();
+    put(&*a.store, extra).await;
+    a.index.catch_up(&*a.store).await.unwrap();
+    assert_eq!(a.index.num_stories(), before + 1);
+    assert_eq!(a.search("").total, before + 1);
+}
