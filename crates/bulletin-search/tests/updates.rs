@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bulletin_core::staff::{Role, User};
 use bulletin_core::{Access, IssueStatus};
 use bulletin_search::{SearchError, SearchIndex, SearchRequest, Sort};
 use bulletin_store::Store;
@@ -424,6 +425,29 @@ impl Store for Flaky {
     }
     async fn latest_change(&self) -> bulletin_store::Result<Option<bulletin_store::Change>> {
         self.inner.latest_change().await
+    }
+    async fn create_user(
+        &self,
+        email: &str,
+        role: Role,
+        hash: &str,
+    ) -> bulletin_store::Result<User> {
+        self.inner.create_user(email, role, hash).await
+    }
+    async fn users(&self) -> bulletin_store::Result<Vec<User>> {
+        self.inner.users().await
+    }
+    async fn user_credentials(
+        &self,
+        email: &str,
+    ) -> bulletin_store::Result<Option<(User, String)>> {
+        self.inner.user_credentials(email).await
+    }
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> bulletin_store::Result<bool> {
+        self.inner.set_user_disabled(email, disabled).await
+    }
+    async fn set_password_hash(&self, email: &str, hash: &str) -> bulletin_store::Result<bool> {
+        self.inner.set_password_hash(email, hash).await
     }
 }
 

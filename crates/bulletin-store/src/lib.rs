@@ -32,6 +32,7 @@ pub mod sqlite;
 pub mod testing;
 
 use async_trait::async_trait;
+use bulletin_core::staff::{Role, User};
 use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
 
 /// What can go wrong in the store.
@@ -53,6 +54,9 @@ pub enum StoreError {
     /// A [`StoryQuery::after`] that no [`StoryPage::next`] produced.
     #[error("invalid page cursor {0:?}")]
     BadCursor(String),
+    /// A value that must be unique is taken.
+    #[error("{what} {key:?} already exists")]
+    Duplicate { what: &'static str, key: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -234,6 +238,21 @@ pub trait Store: Send + Sync {
     /// The change with the highest sequence number (`None` for an empty log): its
     /// `at` is the archive's Last-Modified.
     async fn latest_change(&self) -> Result<Option<Change>>;
+
+    // Staff accounts. Not archive content: they write no change-log entries.
+
+    /// Creates an account; `email` as [`bulletin_core::staff::normalize_email`]
+    /// makes it, `password_hash` an argon2id PHC string. A taken address is
+    /// [`StoreError::Duplicate`].
+    async fn create_user(&self, email: &str, role: Role, password_hash: &str) -> Result<User>;
+    /// Every account, oldest first.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// An account with its password hash, to check a sign-in.
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>>;
+    /// `false` when there is no such account.
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool>;
+    /// `false` when there is no such account.
+    async fn set_password_hash(&self, email: &str, password_hash: &str) -> Result<bool>;
 }
 
 /// An open all-or-nothing write.

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use bulletin_core::staff::{Role, User};
 use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row as _, Transaction};
@@ -524,6 +525,67 @@ impl Store for PgStore {
             .await?;
         row.as_ref().map(change).transpose()
     }
+
+    async fn create_user(&self, email: &str, role: Role, password_hash: &str) -> Result<User> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO users (email, role, password_hash, created_at, updated_at)
+             VALUES ($1, $2, $3, now(), now())
+             RETURNING id, email, role, disabled, ",
+            rfc3339!("created_at"),
+            " AS created_at"
+        ))
+        .bind(email)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| duplicate(e, "account", email))?;
+        user_row(&row)
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(concat!(
+            "SELECT id, email, role, disabled, ",
+            rfc3339!("created_at"),
+            " AS created_at FROM users ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_row).collect()
+    }
+
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(concat!(
+            "SELECT id, email, role, disabled, password_hash, ",
+            rfc3339!("created_at"),
+            " AS created_at FROM users WHERE email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((user_row(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET disabled = $1, updated_at = now() WHERE email = $2")
+                .bind(disabled)
+                .bind(email)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_password_hash(&self, email: &str, password_hash: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = now() WHERE email = $2")
+                .bind(password_hash)
+                .bind(email)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
 
 impl PgStore {
@@ -1028,4 +1090,26 @@ impl<'a> Arrays<'a> {
             content_hash: rows.iter().map(|r| r.p.hash).collect(),
         }
     }
+}
+
+/// A unique-constraint violation as [`StoreError::Duplicate`].
+fn duplicate(e: sqlx::Error, what: &'static str, key: &str) -> crate::StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => crate::StoreError::Duplicate {
+            what,
+            key: key.to_owned(),
+        },
+        _ => e.into(),
+    }
+}
+
+fn user_row(row: &PgRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt(format_args!("role {role:?}")))?,
+        disabled: row.try_get("disabled")?,
+        created_at: row.try_get("created_at")?,
+    })
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bulletin_core::staff::{Role, User};
 use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::{
@@ -539,6 +540,64 @@ impl Store for SqliteStore {
                 .await?;
         row.as_ref().map(change).transpose()
     }
+
+    async fn create_user(&self, email: &str, role: Role, password_hash: &str) -> Result<User> {
+        let row = sqlx::query(
+            "INSERT INTO users (email, role, password_hash, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?)
+             RETURNING id, email, role, disabled, created_at",
+        )
+        .bind(email)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(now())
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| duplicate(e, "account", email))?;
+        user_row(&row)
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT id, email, role, disabled, created_at FROM users ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(user_row).collect()
+    }
+
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT id, email, role, disabled, created_at, password_hash FROM users
+             WHERE email = ?",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((user_row(&row)?, row.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE email = ?")
+            .bind(disabled)
+            .bind(now())
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_password_hash(&self, email: &str, password_hash: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE email = ?")
+                .bind(password_hash)
+                .bind(now())
+                .bind(email)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
 
 impl SqliteStore {
@@ -1030,4 +1089,26 @@ impl Backend for Ops<'_> {
         .await?;
         Ok(())
     }
+}
+
+/// A unique-constraint violation as [`StoreError::Duplicate`].
+fn duplicate(e: sqlx::Error, what: &'static str, key: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+            what,
+            key: key.to_owned(),
+        },
+        _ => e.into(),
+    }
+}
+
+fn user_row(row: &SqliteRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt(format_args!("role {role:?}")))?,
+        disabled: row.try_get("disabled")?,
+        created_at: row.try_get("created_at")?,
+    })
 }

@@ -55,6 +55,7 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
         latest_change,
         repeated_values,
         delete_and_issue_status,
+        staff_accounts,
     ]
 }
 
@@ -1156,6 +1157,91 @@ mod conformance {
         assert!(tx.delete_story("stays").await.unwrap());
         tx.rollback().await.unwrap();
         assert!(s.story("stays").await.unwrap().is_some());
+    }
+
+    pub async fn staff_accounts(ctx: Ctx) {
+        use bulletin_core::staff::Role;
+        let s = &ctx.store;
+        assert!(s.users().await.unwrap().is_empty());
+        let before = s.last_change().await.unwrap();
+        let admin = s
+            .create_user("admin@example.org", Role::Admin, "$argon2id$v=19$hash-a")
+            .await
+            .unwrap();
+        assert_eq!(admin.email, "admin@example.org");
+        assert_eq!(admin.role, Role::Admin);
+        assert!(!admin.disabled);
+        assert!(
+            admin.created_at.parse::<jiff::Timestamp>().is_ok(),
+            "{}",
+            admin.created_at
+        );
+        let editor = s
+            .create_user("editor@example.org", Role::Editor, "$argon2id$v=19$hash-e")
+            .await
+            .unwrap();
+        let taken = s
+            .create_user("admin@example.org", Role::Contributor, "x")
+            .await;
+        assert!(
+            matches!(&taken, Err(StoreError::Duplicate { what: "account", key }) if key == "admin@example.org"),
+            "{taken:?}"
+        );
+        assert_eq!(
+            s.users().await.unwrap(),
+            vec![admin.clone(), editor.clone()]
+        );
+        let (found, hash) = s
+            .user_credentials("editor@example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (found, hash.as_str()),
+            (editor.clone(), "$argon2id$v=19$hash-e")
+        );
+        assert!(
+            s.user_credentials("nobody@example.org")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        assert!(
+            s.set_user_disabled("editor@example.org", true)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.set_user_disabled("nobody@example.org", true)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.set_password_hash("editor@example.org", "$argon2id$v=19$new")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.set_password_hash("nobody@example.org", "x")
+                .await
+                .unwrap()
+        );
+        let (found, hash) = s
+            .user_credentials("editor@example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(found.disabled);
+        assert_eq!(hash, "$argon2id$v=19$new");
+        assert!(
+            s.set_user_disabled("editor@example.org", false)
+                .await
+                .unwrap()
+        );
+        assert!(!s.users().await.unwrap()[1].disabled);
+        // Accounts are not archive content: caches and the index need not follow.
+        assert_eq!(s.last_change().await.unwrap(), before);
     }
 
     pub async fn change_log(ctx: Ctx) {

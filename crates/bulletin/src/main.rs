@@ -14,6 +14,7 @@ mod export;
 mod import;
 mod progress;
 mod search;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,6 +124,11 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Staff accounts: add, list, disable, enable, reset-password.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Write synthetic bulletin text for demos and benchmarks.
     Gen {
         #[arg(long, value_name = "N")]
@@ -142,6 +148,28 @@ enum Command {
         #[arg(long, value_name = "TAG")]
         tag: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Add an account; the password is read from standard input (typed unechoed on a terminal).
+    Add {
+        email: String,
+        /// admin, editor or contributor.
+        #[arg(long)]
+        role: String,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop an account from signing in (what it did stays attributed).
+    Disable { email: String },
+    /// Let a disabled account sign in again.
+    Enable { email: String },
+    /// Set a new password, read from standard input.
+    ResetPassword { email: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -250,6 +278,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 limit,
             };
             search::search(store.as_ref(), &data, query).await
+        }),
+        Command::User { action } => with_store(&data, database, async |store, _| {
+            let store = store.as_ref();
+            match action {
+                UserAction::Add { email, role } => users::add(store, &email, &role).await,
+                UserAction::List { json } => users::list(store, json).await,
+                UserAction::Disable { email } => users::set_disabled(store, &email, true).await,
+                UserAction::Enable { email } => users::set_disabled(store, &email, false).await,
+                UserAction::ResetPassword { email } => users::reset_password(store, &email).await,
+            }
         }),
         Command::Reindex => with_store(&data, database, async |store, _| {
             search::reindex(store.as_ref(), &data).await?;

@@ -664,3 +664,138 @@ fn search_and_reindex_from_the_command_line() {
         assert!(out.contains("[political prisoners]"), "{out}");
     }
 }
+
+#[test]
+fn staff_accounts_from_the_command_line() {
+    const PASSWORD: &str = "correct horse battery staple";
+    for archive in Archive::each() {
+        let with_stdin = |args: &[&str], input: &str| {
+            let mut child = archive
+                .command()
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            (out.status.code(), text(&out.stdout), text(&out.stderr))
+        };
+        let name = archive.name();
+        let (code, _, err) = with_stdin(
+            &["user", "add", " Admin@Example.ORG ", "--role", "admin"],
+            &format!("{PASSWORD}\n"),
+        );
+        assert_eq!(code, Some(0), "[{name}] {err}");
+        assert!(err.contains("added admin@example.org (admin)"), "{err}");
+        assert!(!err.contains(PASSWORD));
+
+        // Refusals, each with its reason, and nothing added.
+        for (args, input, reason) in [
+            (
+                vec!["user", "add", "admin@example.org", "--role", "editor"],
+                PASSWORD,
+                "already has an account",
+            ),
+            (
+                vec!["user", "add", "e@example.org", "--role", "owner"],
+                PASSWORD,
+                "unknown role",
+            ),
+            (
+                vec!["user", "add", "e@example.org", "--role", "editor"],
+                "short",
+                "at least 12",
+            ),
+            (
+                vec![
+                    "user",
+                    "add",
+                    "e@example.org\r\nBcc: x@y.org",
+                    "--role",
+                    "editor",
+                ],
+                PASSWORD,
+                "email",
+            ),
+            (
+                vec!["user", "add", "e@example.org", "--role", "editor"],
+                "",
+                "at least 12",
+            ),
+            (
+                vec!["user", "disable", "admin@example.org"],
+                "",
+                "last active admin",
+            ),
+            (
+                vec!["user", "disable", "nobody@example.org"],
+                "",
+                "no account",
+            ),
+            (
+                vec!["user", "reset-password", "nobody@example.org"],
+                PASSWORD,
+                "no account",
+            ),
+        ] {
+            let (code, _, err) = with_stdin(&args, &format!("{input}\n"));
+            assert_eq!(code, Some(1), "[{name}] {args:?}: {err}");
+            assert!(err.contains(reason), "[{name}] {args:?}: {err}");
+            assert!(!err.contains(PASSWORD));
+        }
+
+        let (code, _, err) = with_stdin(
+            &["user", "add", "editor@example.org", "--role", "editor"],
+            "another long passphrase\n",
+        );
+        assert_eq!(code, Some(0), "{err}");
+        archive.run_ok(&["user", "disable", "editor@example.org"]);
+        let out = archive.run_ok(&["user", "list", "--json"]);
+        let listed: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), 2, "[{name}]");
+        assert_eq!(listed[0]["email"], "admin@example.org");
+        assert_eq!(listed[1]["role"], "editor");
+        assert_eq!(listed[1]["disabled"], true);
+        let all = text(&out.stdout);
+        assert!(!all.contains("argon2") && !all.contains("hash"), "{all}");
+        archive.run_ok(&["user", "enable", "editor@example.org"]);
+
+        // The stored hash is argon2id and checks the password; a reset replaces it.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let stored = |email: &str| {
+            runtime.block_on(async {
+                let store = bulletin_store::open(&archive.url()).await.unwrap();
+                store.user_credentials(email).await.unwrap().unwrap()
+            })
+        };
+        let (user, hash) = stored("editor@example.org");
+        assert!(!user.disabled);
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(bulletin_core::staff::verify_password(
+            "another long passphrase",
+            &hash
+        ));
+        let (code, _, err) = with_stdin(
+            &["user", "reset-password", "editor@example.org"],
+            "a third long passphrase\n",
+        );
+        assert_eq!(code, Some(0), "{err}");
+        let (_, hash) = stored("editor@example.org");
+        assert!(bulletin_core::staff::verify_password(
+            "a third long passphrase",
+            &hash
+        ));
+        assert!(!bulletin_core::staff::verify_password(
+            "another long passphrase",
+            &hash
+        ));
+    }
+}
