@@ -572,8 +572,8 @@ impl SearchIndex {
                     docs.push(story);
                 }
             }
+            let f = self.inner.fields;
             self.blocking(move |w| {
-                let f = build_schema().1;
                 for story in &docs {
                     w.writer.add_document(story_document(&f, story))?;
                 }
