@@ -412,7 +412,7 @@ fn demo_builds_a_sample_archive() {
 
 #[test]
 fn demo_serves_the_sample_archive() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader};
     let archive = Archive::sqlite();
     let mut child = archive
         .command()
@@ -428,17 +428,7 @@ fn demo_serves_the_sample_archive() {
             rest.split('/').next().map(str::to_owned)
         })
         .expect("demo prints the address to open");
-    let get = |path: &str| {
-        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response
-    };
+    let get = |path: &str| http_get(&addr, path);
     let home = get("/");
     assert!(home.starts_with("HTTP/1.1 200"), "{home}");
     assert!(home.contains("<h1>Issue "), "{home}");
@@ -527,9 +517,23 @@ fn files_from_windows_editors() {
     );
 }
 
+/// One GET over a fresh TCP connection: the whole response, head and body.
+fn http_get(addr: &str, target: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 #[test]
 fn serve_answers_over_http_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader};
     let Some((corpus, _)) = corpus() else { return };
     for archive in Archive::each() {
         archive.run_ok(&["import", &corpus]);
@@ -548,14 +552,7 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
                 rest.split('/').next().map(str::to_owned)
             })
             .expect("the server says where it listens");
-        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            stream,
-            "GET /tag/political-rights/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
+        let response = http_get(&addr, "/tag/political-rights/");
         assert!(
             response.starts_with("HTTP/1.1 200"),
             "[{}] {response}",
@@ -563,14 +560,7 @@ fn serve_answers_over_http_and_stops_on_sigterm() {
         );
         assert!(response.contains("Tag Archives: political rights"));
         // The search index was built at start-up and answers the API.
-        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            stream,
-            "GET /api/v1/search?q=Pegasus HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
+        let response = http_get(&addr, "/api/v1/search?q=Pegasus");
         assert!(
             response.starts_with("HTTP/1.1 200"),
             "[{}] {response}",
