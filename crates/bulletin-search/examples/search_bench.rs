@@ -1268,6 +1268,34 @@ struct Measured {
     counts: Vec<u64>,
 }
 
+/// Prints a system's build, times its queries and counts their matches.
+async fn measure_built(
+    (label, name): (&str, &str),
+    system: &mut System,
+    mut build: Build,
+    cpu: CpuWatch,
+    queries: &[BenchQuery],
+    runs: usize,
+) -> Result<Measured> {
+    build.notes.push(cpu.note());
+    println!("build {:.1} s, {:.0} MB", secs(build.time), mb(build.bytes));
+    for n in &build.notes {
+        println!("  {n}");
+    }
+    let (times, returned) = measure(label, system, queries, runs).await?;
+    let mut counts = Vec::with_capacity(queries.len());
+    for q in queries {
+        counts.push(system.count(q).await?);
+    }
+    Ok(Measured {
+        name: name.into(),
+        build: Some(build),
+        times,
+        returned,
+        counts,
+    })
+}
+
 async fn measure(
     name: &str,
     system: &mut System,
@@ -1403,48 +1431,32 @@ async fn run() -> Result<()> {
 
     println!("\n== bulletin (tantivy): SearchIndex::rebuild from the store");
     let cpu = CpuWatch::start();
-    let (index, mut build) = build_bulletin(&store, &args.dir).await?;
-    build.notes.push(cpu.note());
-    println!("build {:.1} s, {:.0} MB", secs(build.time), mb(build.bytes));
-    for n in &build.notes {
-        println!("  {n}");
-    }
+    let (index, build) = build_bulletin(&store, &args.dir).await?;
     let mut system = System::Bulletin(index);
-    let (times, returned) = measure("bulletin", &mut system, &queries, args.runs).await?;
-    let mut counts = Vec::with_capacity(queries.len());
-    for q in &queries {
-        counts.push(system.count(q).await?);
-    }
-    measured.push(Measured {
-        name: "bulletin (tantivy)".into(),
-        build: Some(build),
-        times,
-        returned,
-        counts,
-    });
+    let m = measure_built(
+        ("bulletin", "bulletin (tantivy)"),
+        &mut system,
+        build,
+        cpu,
+        &queries,
+        args.runs,
+    );
+    measured.push(m.await?);
     drop(system);
 
     println!("\n== SQLite FTS5 (bm25)");
     let cpu = CpuWatch::start();
-    let (conn, mut build) = build_fts5(&store, &args.dir).await?;
-    build.notes.push(cpu.note());
-    println!("build {:.1} s, {:.0} MB", secs(build.time), mb(build.bytes));
-    for n in &build.notes {
-        println!("  {n}");
-    }
+    let (conn, build) = build_fts5(&store, &args.dir).await?;
     let mut system = System::Fts5(conn);
-    let (times, returned) = measure("fts5", &mut system, &queries, args.runs).await?;
-    let mut counts = Vec::with_capacity(queries.len());
-    for q in &queries {
-        counts.push(system.count(q).await?);
-    }
-    measured.push(Measured {
-        name: "sqlite fts5".into(),
-        build: Some(build),
-        times,
-        returned,
-        counts,
-    });
+    let m = measure_built(
+        ("fts5", "sqlite fts5"),
+        &mut system,
+        build,
+        cpu,
+        &queries,
+        args.runs,
+    );
+    measured.push(m.await?);
     drop(system);
 
     match &args.postgres {
@@ -1452,25 +1464,19 @@ async fn run() -> Result<()> {
         Some(url) => {
             println!("\n== PostgreSQL full-text search (tsvector + GIN, ts_rank)");
             let cpu = CpuWatch::start();
-            let (conn, mut build) = build_pg(&store, url).await?;
-            build.notes.push(cpu.note());
-            println!("build {:.1} s, {:.0} MB", secs(build.time), mb(build.bytes));
-            for n in &build.notes {
-                println!("  {n}");
-            }
+            let (conn, build) = build_pg(&store, url).await?;
             let mut system = System::Pg(conn);
-            let (times, returned) = measure("postgres", &mut system, &queries, args.runs).await?;
-            let mut counts = Vec::with_capacity(queries.len());
-            for q in &queries {
-                counts.push(system.count(q).await?);
-            }
-            measured.push(Measured {
-                name: "postgres".into(),
-                build: Some(build),
-                times,
-                returned: returned.clone(),
-                counts: counts.clone(),
-            });
+            let m = measure_built(
+                ("postgres", "postgres"),
+                &mut system,
+                build,
+                cpu,
+                &queries,
+                args.runs,
+            );
+            let m = m.await?;
+            let counts = m.counts.clone();
+            measured.push(m);
             // The same, with JIT compilation off (a common setting for short
             // queries): shown too, so that PostgreSQL gets its better figure.
             if let System::Pg(conn) = &mut system {
