@@ -60,3 +60,20 @@ pub fn visible_body(story: &Story, subscriber: bool) -> &[String] {
 pub fn is_withheld(story: &Story, subscriber: bool) -> bool {
     visible_body(story, subscriber).len() < story.body.len()
 }
+
+/// HTML and XML text escaping of the five significant characters, for outputs
+/// built without a template engine (feeds, search snippets).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

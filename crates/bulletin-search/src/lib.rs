@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use bulletin_core::render::escape_html as escape;
 use bulletin_core::{Date, IssueStatus, Story, gazetteer, slugify};
 use bulletin_store::{Store, StoreError, StoryQuery};
 use serde::Serialize;
@@ -983,21 +984,6 @@ fn marked(generator: &SnippetGenerator, text: &str, excerpt: bool) -> Option<Str
         html.push_str(" …");
     }
     Some(html.trim().to_owned())
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The first `max` characters of `text`, cut at a word, with an ellipsis.

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bulletin_core::render::escape_html as escape;
 use bulletin_core::{Publication, Story, render};
 use bulletin_store::StoryQuery;
 
@@ -204,22 +205,6 @@ pub fn story_html(story: &Story, permalink: &str) -> String {
         "<p>— {}</p>",
         escape(&render::copyright_footer(story))
     ));
-    out
-}
-
-/// HTML/XML text escaping for the five significant characters.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
     out
 }
 
