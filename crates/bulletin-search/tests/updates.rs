@@ -339,6 +339,8 @@ struct Flaky {
     fail_at: u32,
 }
 
+bulletin_store::delegate_newsroom!(Flaky, inner);
+
 #[async_trait::async_trait]
 impl Store for Flaky {
     fn backend(&self) -> &'static str {

@@ -27,6 +27,7 @@
 use std::sync::Arc;
 
 mod common;
+pub mod newsroom;
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
@@ -34,6 +35,10 @@ pub mod testing;
 use async_trait::async_trait;
 use bulletin_core::staff::{Role, User};
 use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
+pub use newsroom::{
+    Actor, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry, IssueDesk,
+    IssueSummary, Newsroom, SaveOutcome, Session,
+};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +62,12 @@ pub enum StoreError {
     /// A value that must be unique is taken.
     #[error("{what} {key:?} already exists")]
     Duplicate { what: &'static str, key: String },
+    #[error("there is no {what} {key:?}")]
+    NotFound { what: &'static str, key: String },
+    /// A newsroom action that the state of things does not allow; the message
+    /// says why and what to do instead.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -177,8 +188,11 @@ pub struct Counts {
 }
 
 /// The single source of truth. Implementations: SQLite and PostgreSQL.
+///
+/// Everything a `Store` reads here is public: unpublished stories live in the
+/// newsroom's tables ([`Newsroom`]), which only the admin area reads.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Newsroom + Send + Sync {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
@@ -197,16 +211,17 @@ pub trait Store: Send + Sync {
     /// the walk [`StoryQuery`] describes, so O(matching stories) but reading no
     /// story rows (except with an issue, whose stories are few).
     async fn count_stories(&self, query: &StoryQuery) -> Result<u64>;
-    /// All issues by number, each with its stories' slugs in issue order. This
+    /// All issues by number, whatever their status (the site shows only the
+    /// published ones), each with its public stories' slugs in issue order. This
     /// reads every story's slug; pages should use [`Store::issue`],
     /// [`Store::latest_issue`] and [`Store::neighbour_issues`].
     async fn issues(&self) -> Result<Vec<Issue>>;
     async fn issue(&self, number: u32) -> Result<Option<Issue>>;
-    /// The newest issue with at least one story: latest issue date first (issues
+    /// The newest published issue with at least one story: latest issue date first (issues
     /// of unknown date after all dated ones), then highest number; with its
     /// stories' slugs in issue order. `None` when no issue has a story.
     async fn latest_issue(&self) -> Result<Option<Issue>>;
-    /// The issue numbers just below and just above `number` among the existing
+    /// The issue numbers just below and just above `number` among the published
     /// issues (`number` itself need not exist); `None` at either end.
     async fn neighbour_issues(&self, number: u32) -> Result<(Option<u32>, Option<u32>)>;
     /// Every issue's number and status, by number: what deciding which stories are

@@ -313,7 +313,8 @@ impl Store for PgStore {
         // of the select list, which no index serves.)
         let sql = format!(
             "SELECT {ISSUE_COLUMNS} FROM issues i
-             WHERE EXISTS (SELECT 1 FROM stories s WHERE s.issue_id = i.id)
+             WHERE i.status = 'published'
+                 AND EXISTS (SELECT 1 FROM stories s WHERE s.issue_id = i.id)
              ORDER BY i.date DESC NULLS LAST, i.number DESC LIMIT 1"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -324,9 +325,11 @@ impl Store for PgStore {
 
     async fn neighbour_issues(&self, number: u32) -> Result<(Option<u32>, Option<u32>)> {
         let row = sqlx::query(
-            "SELECT (SELECT number FROM issues WHERE number < $1 ORDER BY number DESC LIMIT 1)
+            "SELECT (SELECT number FROM issues WHERE number < $1 AND status = 'published'
+                        ORDER BY number DESC LIMIT 1)
                         AS previous,
-                    (SELECT number FROM issues WHERE number > $1 ORDER BY number LIMIT 1)
+                    (SELECT number FROM issues WHERE number > $1 AND status = 'published'
+                        ORDER BY number LIMIT 1)
                         AS next",
         )
         .bind(i64::from(number))
@@ -1113,3 +1116,11 @@ fn user_row(row: &PgRow) -> Result<User> {
         created_at: row.try_get("created_at")?,
     })
 }
+
+impl crate::newsroom::Backend for PgStore {
+    type Db = Postgres;
+    const DATE_TYPE: &'static str = "DATE";
+    const TIME_TYPE: &'static str = "TIMESTAMPTZ";
+}
+
+crate::newsroom::newsroom_impl!(PgStore, PgImport);

@@ -335,7 +335,8 @@ impl Store for SqliteStore {
         // at the first issue that stories_by_issue says is not empty.
         let row = sqlx::query(
             "SELECT id, number, date, status FROM issues i
-             WHERE EXISTS (SELECT 1 FROM stories s WHERE s.issue_id = i.id)
+             WHERE i.status = 'published'
+                 AND EXISTS (SELECT 1 FROM stories s WHERE s.issue_id = i.id)
              ORDER BY date DESC, number DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
@@ -345,9 +346,11 @@ impl Store for SqliteStore {
 
     async fn neighbour_issues(&self, number: u32) -> Result<(Option<u32>, Option<u32>)> {
         let row = sqlx::query(
-            "SELECT (SELECT number FROM issues WHERE number < ?1 ORDER BY number DESC LIMIT 1)
+            "SELECT (SELECT number FROM issues WHERE number < ?1 AND status = 'published'
+                        ORDER BY number DESC LIMIT 1)
                         AS previous,
-                    (SELECT number FROM issues WHERE number > ?1 ORDER BY number LIMIT 1)
+                    (SELECT number FROM issues WHERE number > ?1 AND status = 'published'
+                        ORDER BY number LIMIT 1)
                         AS next",
         )
         .bind(i64::from(number))
@@ -1112,3 +1115,11 @@ fn user_row(row: &SqliteRow) -> Result<User> {
         created_at: row.try_get("created_at")?,
     })
 }
+
+impl crate::newsroom::Backend for SqliteStore {
+    type Db = Sqlite;
+    const DATE_TYPE: &'static str = "TEXT";
+    const TIME_TYPE: &'static str = "TEXT";
+}
+
+crate::newsroom::newsroom_impl!(SqliteStore, SqliteImport);

@@ -118,3 +118,189 @@ fn with_database(url: &str, db: &str) -> String {
     }
     out
 }
+
+/// Implements [`crate::Newsroom`] for a test double by passing every call to
+/// `self.$field` (an `Arc<dyn Store>`), for doubles that change only what
+/// [`crate::Store`] reads.
+///
+/// ```ignore
+/// bulletin_store::delegate_newsroom!(Flaky, inner);
+/// ```
+#[macro_export]
+macro_rules! delegate_newsroom {
+    ($double:ty, $field:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::Newsroom for $double {
+            async fn create_session(
+                &self,
+                id_hash: &str,
+                user_id: i64,
+                csrf_token: &str,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field
+                    .create_session(id_hash, user_id, csrf_token, now)
+                    .await
+            }
+            async fn session(&self, id_hash: &str) -> $crate::Result<Option<$crate::Session>> {
+                self.$field.session(id_hash).await
+            }
+            async fn touch_session(&self, id_hash: &str, now: i64) -> $crate::Result<()> {
+                self.$field.touch_session(id_hash, now).await
+            }
+            async fn delete_session(&self, id_hash: &str) -> $crate::Result<()> {
+                self.$field.delete_session(id_hash).await
+            }
+            async fn delete_user_sessions(&self, user_id: i64) -> $crate::Result<u64> {
+                self.$field.delete_user_sessions(user_id).await
+            }
+            async fn delete_expired_sessions(
+                &self,
+                created_before: i64,
+                seen_before: i64,
+            ) -> $crate::Result<u64> {
+                self.$field
+                    .delete_expired_sessions(created_before, seen_before)
+                    .await
+            }
+            async fn record_login_failure(
+                &self,
+                key: &str,
+                at: i64,
+                forget_before: i64,
+            ) -> $crate::Result<()> {
+                self.$field
+                    .record_login_failure(key, at, forget_before)
+                    .await
+            }
+            async fn login_failures(&self, key: &str, since: i64) -> $crate::Result<u64> {
+                self.$field.login_failures(key, since).await
+            }
+            async fn clear_login_failures(&self, key: &str) -> $crate::Result<()> {
+                self.$field.clear_login_failures(key).await
+            }
+            async fn desk(
+                &self,
+                query: &$crate::DeskQuery,
+            ) -> $crate::Result<(Vec<$crate::DeskEntry>, u64)> {
+                self.$field.desk(query).await
+            }
+            async fn desk_story(&self, slug: &str) -> $crate::Result<Option<$crate::DeskStory>> {
+                self.$field.desk_story(slug).await
+            }
+            async fn save_story(
+                &self,
+                story: bulletin_core::Story,
+                base: Option<u32>,
+                action: &str,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<$crate::SaveOutcome> {
+                self.$field
+                    .save_story(story, base, action, actor, now)
+                    .await
+            }
+            async fn history(&self, slug: &str) -> $crate::Result<Vec<$crate::HistoryEntry>> {
+                self.$field.history(slug).await
+            }
+            async fn publish_story(
+                &self,
+                slug: &str,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.publish_story(slug, actor, now).await
+            }
+            async fn unpublish_story(
+                &self,
+                slug: &str,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.unpublish_story(slug, actor, now).await
+            }
+            async fn delete_desk_story(
+                &self,
+                slug: &str,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.delete_desk_story(slug, actor, now).await
+            }
+            async fn issue_list(&self) -> $crate::Result<Vec<$crate::IssueSummary>> {
+                self.$field.issue_list().await
+            }
+            async fn issue_desk(&self, number: u32) -> $crate::Result<Option<$crate::IssueDesk>> {
+                self.$field.issue_desk(number).await
+            }
+            async fn create_issue(
+                &self,
+                number: u32,
+                date: Option<bulletin_core::Date>,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.create_issue(number, date, actor, now).await
+            }
+            async fn set_issue_stories(
+                &self,
+                number: u32,
+                slugs: &[String],
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field
+                    .set_issue_stories(number, slugs, actor, now)
+                    .await
+            }
+            async fn publish_issue(
+                &self,
+                number: u32,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<u64> {
+                self.$field.publish_issue(number, actor, now).await
+            }
+            async fn schedule_issue(
+                &self,
+                number: u32,
+                at: i64,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.schedule_issue(number, at, actor, now).await
+            }
+            async fn unpublish_issue(
+                &self,
+                number: u32,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.unpublish_issue(number, actor, now).await
+            }
+            async fn publish_due(&self, now: i64) -> $crate::Result<Vec<u32>> {
+                self.$field.publish_due(now).await
+            }
+            async fn record_audit(
+                &self,
+                actor: &$crate::Actor,
+                action: &str,
+                entity: &str,
+                key: &str,
+                detail: &str,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field
+                    .record_audit(actor, action, entity, key, detail, now)
+                    .await
+            }
+            async fn audit_log(
+                &self,
+                offset: u32,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::AuditEntry>> {
+                self.$field.audit_log(offset, limit).await
+            }
+        }
+    };
+}

@@ -57,7 +57,12 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
         delete_and_issue_status,
         staff_accounts,
     ]
+    .into_iter()
+    .chain(newsroom::cases())
+    .collect()
 }
+
+mod newsroom;
 
 // ---------------------------------------------------------------------------------
 // Runners

@@ -90,11 +90,7 @@ async fn tag_source(state: &AppState, slug: String) -> Result<FeedSource, PageEr
 
 async fn issue_source(state: &AppState, number: String) -> Result<FeedSource, PageError> {
     let number = crate::pages::issue_number(&number)?;
-    let issue = state
-        .store
-        .issue(number)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let issue = crate::pages::published_issue(state, number).await?;
     let facts = site_facts(state).await?;
     let base = base_url(&facts.publication);
     let stories = crate::pages::issue_stories_raw(state, &issue).await?;
@@ -469,6 +465,9 @@ async fn sitemap_part(State(state): State<AppState>, Path(part): Path<String>) -
 async fn archive_urls(state: &AppState) -> Result<Vec<(String, Option<String>)>, PageError> {
     let mut urls = vec![("/".to_owned(), None), ("/issue/".to_owned(), None)];
     for issue in state.store.issues().await? {
+        if issue.status != bulletin_core::IssueStatus::Published {
+            continue;
+        }
         urls.push((
             format!("/issue/{}/", issue.number),
             issue.date.map(|d| d.to_string()),

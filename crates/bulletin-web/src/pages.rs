@@ -795,6 +795,9 @@ async fn issues(State(state): State<AppState>) -> Response {
     respond(&state, "/issue/", async {
         let mut years: BTreeMap<std::cmp::Reverse<i16>, Vec<minijinja::Value>> = BTreeMap::new();
         for issue in state.store.issues().await?.into_iter().rev() {
+            if issue.status != bulletin_core::IssueStatus::Published {
+                continue;
+            }
             let year = issue.date.map_or(0, |d| d.year());
             years
                 .entry(std::cmp::Reverse(year))
@@ -821,15 +824,22 @@ async fn issues(State(state): State<AppState>) -> Response {
     .await
 }
 
+/// Issue `number` if visitors may see it: a draft or scheduled issue is not found.
+pub(crate) async fn published_issue(
+    state: &AppState,
+    number: u32,
+) -> Result<bulletin_core::Issue, PageError> {
+    match state.store.issue(number).await? {
+        Some(issue) if issue.status == bulletin_core::IssueStatus::Published => Ok(issue),
+        _ => Err(PageError::NotFound),
+    }
+}
+
 async fn issue(State(state): State<AppState>, Path(number): Path<String>, uri: Uri) -> Response {
     let path = uri.path().to_owned();
     respond(&state, &path, async {
         let number = issue_number(&number)?;
-        let issue = state
-            .store
-            .issue(number)
-            .await?
-            .ok_or(PageError::NotFound)?;
+        let issue = published_issue(&state, number).await?;
         let stories = issue_stories(&state, &issue).await?;
         let (previous, next) = state.store.neighbour_issues(number).await?;
         let shown = context! {
