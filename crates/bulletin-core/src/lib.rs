@@ -26,8 +26,8 @@ pub mod staff;
 pub use dates::{Month, format_issue_date, infer_year, infer_year_from_copyright};
 pub use gazetteer::{Country, Gazetteer, Place, countries_in_text, gazetteer, place_display_name};
 pub use model::{
-    Access, Copyright, Dateline, Issue, IssueRef, IssueStatus, ModelError, Publication, Story,
-    StoryJson, Tag,
+    Access, Copyright, Dateline, Issue, IssueRef, IssueStatus, MAX_HEADLINE, MAX_PARAGRAPH,
+    ModelError, Publication, Story, StoryJson, Tag,
 };
 pub use slug::{slugify, unique_slug};
 

@@ -534,12 +534,14 @@ async fn refusals(ctx: Ctx) {
     // A story already public cannot be put in an issue being built.
     s.publish_issue(1, &actor, NOW).await.unwrap();
     refused(
-        s.set_issue_stories(2, &[a.clone()], &actor, NOW).await,
+        s.set_issue_stories(2, std::slice::from_ref(&a), &actor, NOW)
+            .await,
         "already published",
     );
     refused(s.publish_story(&a, &actor, NOW).await, "already published");
     refused(
-        s.set_issue_stories(1, &[b.clone()], &actor, NOW).await,
+        s.set_issue_stories(1, std::slice::from_ref(&b), &actor, NOW)
+            .await,
         "is published",
     );
     // Same headline, date and issue as a public story: refused at publishing,

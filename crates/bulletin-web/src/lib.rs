@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 mod feeds;
 mod http;
 mod pages;
@@ -32,6 +33,8 @@ pub use theme::Theme;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The public site takes no uploads; forms post short fields.
 const BODY_LIMIT: usize = 64 * 1024;
+/// The admin area posts whole stories (a paragraph may have 100,000 characters).
+const ADMIN_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// What can stop the site from starting or serving.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,8 @@ pub enum WebError {
     },
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(bulletin_store::StoreError),
 }
 
 /// What every request handler shares.
@@ -61,6 +66,20 @@ pub struct AppState {
     seq: Arc<http::SeqGate>,
     facts: Arc<std::sync::Mutex<Option<Arc<pages::SiteFacts>>>>,
     options: Options,
+    /// The first-run setup token, until it is used.
+    setup_token: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl AppState {
+    fn setup_token_ok(&self, token: &str) -> bool {
+        let held = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
+        held.as_deref()
+            .is_some_and(|t| !token.is_empty() && admin::auth::same_secret(t, token))
+    }
+
+    fn consume_setup_token(&self) {
+        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 /// Settings of the site that are not in the theme.
@@ -72,6 +91,13 @@ pub struct Options {
     /// The search index behind `/search`, `/api/v1/search` and related stories;
     /// without one they answer 503 and story pages list no related stories.
     pub search: Option<bulletin_search::SearchIndex>,
+    /// Staff session lifetimes and cookie security.
+    pub sessions: admin::auth::SessionPolicy,
+    /// Sign-in throttling.
+    pub login_limits: admin::auth::LoginLimits,
+    /// A one-time token for `/admin/setup?token=...`, which creates the first
+    /// admin account while there is none (see [`first_run_token`]).
+    pub setup_token: Option<String>,
 }
 
 impl Default for Options {
@@ -79,8 +105,46 @@ impl Default for Options {
         Options {
             sitemap_urls: feeds::SITEMAP_URLS,
             search: None,
+            sessions: admin::auth::SessionPolicy::default(),
+            login_limits: admin::auth::LoginLimits::default(),
+            setup_token: None,
         }
     }
+}
+
+/// A setup token when the store has no staff account yet (the first run), to
+/// put in [`Options::setup_token`] and print as a link for the operator.
+pub async fn first_run_token(store: &dyn Store) -> Result<Option<String>, WebError> {
+    if !store.users().await.map_err(WebError::Store)?.is_empty() {
+        return Ok(None);
+    }
+    admin::auth::random_token()
+        .map(Some)
+        .map_err(|e| WebError::Io(std::io::Error::other(e.to_string())))
+}
+
+/// Publishes scheduled issues when their time comes: checks every `every`.
+/// Several instances may run this against one database; each issue is
+/// published exactly once (the store claims it inside the publishing
+/// transaction).
+pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.publish_due(admin::auth::now()).await {
+                Ok(published) => {
+                    for number in published {
+                        tracing::info!(target: "bulletin::scheduler", number, "scheduled issue published");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(target: "bulletin::scheduler", error = %e, "cannot publish scheduled issues")
+                }
+            }
+        }
+    })
 }
 
 /// The site's routes (WordPress-compatible URLs, DESIGN.md) with the HTTP layer
@@ -91,6 +155,7 @@ pub fn app(store: Arc<dyn Store>, theme: Theme) -> Router {
 
 /// [`app`] with explicit [`Options`].
 pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router {
+    let setup_token = Arc::new(std::sync::Mutex::new(options.setup_token.clone()));
     let state = AppState {
         store,
         theme: Arc::new(theme),
@@ -98,10 +163,13 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
         seq: Arc::default(),
         facts: Arc::default(),
         options,
+        setup_token,
     };
     pages::routes()
         .merge(feeds::routes())
         .merge(search::routes())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .merge(admin::routes().layer(RequestBodyLimitLayer::new(ADMIN_BODY_LIMIT)))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::site_layer,
@@ -110,7 +178,6 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .with_state(state)
 }
 
@@ -121,7 +188,10 @@ pub async fn serve(
     theme: Theme,
     options: Options,
 ) -> Result<(), WebError> {
-    axum::serve(listener, app_with(store, theme, options))
+    // The peer address is the sign-in throttle's per-address key.
+    let app = app_with(store, theme, options)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -32,6 +32,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/style.css", get(stylesheet))
+        // Browsers ask for it on pages without an icon link (feeds): an empty
+        // answer instead of a 404 in every log.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/{year}/", get(year_archive))
         .route("/{year}/page/{page}/", get(year_archive_page))
         .route("/{year}/{month}/", get(month_archive))

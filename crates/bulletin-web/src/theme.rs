@@ -32,6 +32,50 @@ const DEFAULT: &[(&str, &str)] = &[
         "not_found.html",
         include_str!("../templates/not_found.html"),
     ),
+    (
+        "admin_base.html",
+        include_str!("../templates/admin_base.html"),
+    ),
+    (
+        "admin_message.html",
+        include_str!("../templates/admin_message.html"),
+    ),
+    (
+        "admin_login.html",
+        include_str!("../templates/admin_login.html"),
+    ),
+    (
+        "admin_setup.html",
+        include_str!("../templates/admin_setup.html"),
+    ),
+    (
+        "admin_stories.html",
+        include_str!("../templates/admin_stories.html"),
+    ),
+    (
+        "admin_story.html",
+        include_str!("../templates/admin_story.html"),
+    ),
+    (
+        "admin_history.html",
+        include_str!("../templates/admin_history.html"),
+    ),
+    (
+        "admin_issues.html",
+        include_str!("../templates/admin_issues.html"),
+    ),
+    (
+        "admin_issue.html",
+        include_str!("../templates/admin_issue.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../templates/admin_audit.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../templates/admin_users.html"),
+    ),
 ];
 
 /// Loaded and compiled templates. All are checked at start-up, so a broken

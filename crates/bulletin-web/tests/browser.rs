@@ -263,11 +263,22 @@ async fn the_tag_archive_in_chromium() {
         .await
         .unwrap_or_else(|e| panic!("no WebDriver session: {e}\n{}", driver.log_text()));
 
+    let hash = bulletin_core::staff::hash_password(EDITOR_PASSWORD, &[3; 16]).unwrap();
+    site.store
+        .create_user(
+            "editor@example.org",
+            bulletin_core::staff::Role::Editor,
+            &hash,
+        )
+        .await
+        .unwrap();
     let page = format!("http://{}{path}", site.addr);
+    let base = format!("http://{}", site.addr);
     let session = client.clone();
     let checks = tokio::spawn(async move {
         check_pages(session.clone(), page.clone(), expected, shots.clone()).await;
-        search_from_the_header(session, page, shots).await;
+        search_from_the_header(session.clone(), page, shots.clone()).await;
+        newsroom(session, base, shots).await;
     });
     let outcome = checks.await;
     let _ = client.close().await;
@@ -371,7 +382,8 @@ async fn search_from_the_header(client: Client, page: String, shots: PathBuf) {
         .unwrap();
     form.set_by_name("q", "Alma-Ata").await.unwrap();
     form.submit().await.unwrap();
-    let url = client.current_url().await.unwrap();
+    // Submitting starts the navigation; wait for it to land.
+    let url = wait_for_path(&client, "/search").await;
     assert_eq!(url.path(), "/search");
     assert_eq!(url.query(), Some("q=Alma-Ata"));
     let hits = client
@@ -394,6 +406,122 @@ async fn search_from_the_header(client: Client, page: String, shots: PathBuf) {
     assert!(url.query().unwrap().contains("country=KZ"), "{url}");
     let status = client.find(Locator::Css("[role=status]")).await.unwrap();
     assert!(status.text().await.unwrap().contains("stor"));
+    let log = console(&client).await;
+    let errors = errors(&log);
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+const EDITOR_PASSWORD: &str = "a long enough password";
+
+/// An editor signs in, writes a story with a dateline, puts it in a new issue,
+/// publishes the issue, and finds the story on its tag page and in the feed.
+async fn newsroom(client: Client, base: String, shots: PathBuf) {
+    client.goto(&format!("{base}/admin/")).await.unwrap();
+    let url = wait_for_path(&client, "/admin/login").await;
+    assert_eq!(url.path(), "/admin/login", "the newsroom asks to sign in");
+    let form = client.form(Locator::Css("form.admin-form")).await.unwrap();
+    form.set_by_name("email", "editor@example.org")
+        .await
+        .unwrap();
+    form.set_by_name("password", EDITOR_PASSWORD).await.unwrap();
+    form.submit().await.unwrap();
+    assert_eq!(wait_for_path(&client, "/admin/").await.path(), "/admin/");
+
+    client
+        .goto(&format!("{base}/admin/stories/new"))
+        .await
+        .unwrap();
+    let headline = "Editors in Tbilisi test the newsroom";
+    let form = client.form(Locator::Css("form.admin-form")).await.unwrap();
+    form.set_by_name("headline", headline).await.unwrap();
+    form.set_by_name("places", "Tbilisi").await.unwrap();
+    form.set_by_name("date", "2021-08-02").await.unwrap();
+    form.set_by_name(
+        "body",
+        "A first paragraph written in the browser.\n\nA second one.",
+    )
+    .await
+    .unwrap();
+    form.set_by_name("tags", "political rights").await.unwrap();
+    form.submit_with(Locator::Css("button[value=preview]"))
+        .await
+        .unwrap();
+    // The preview shows the dateline as the site will, before anything is saved.
+    let preview = client
+        .wait()
+        .for_element(Locator::Css(".preview .dateline"))
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.text().await.unwrap(),
+        "TBILISI/AUG. 2 2021 (The Bulletin)"
+    );
+    std::fs::write(
+        shots.join("newsroom-preview.png"),
+        full_page_png(&client).await,
+    )
+    .unwrap();
+    let form = client.form(Locator::Css("form.admin-form")).await.unwrap();
+    form.submit_with(Locator::Css("button[value=save]"))
+        .await
+        .unwrap();
+    let slug = "editors-in-tbilisi-test-the-newsroom";
+    let saved = wait_for_path(&client, &format!("/admin/stories/{slug}")).await;
+    assert_eq!(saved.path(), format!("/admin/stories/{slug}"));
+
+    client.goto(&format!("{base}/admin/issues")).await.unwrap();
+    let form = client.form(Locator::Css("form.filters")).await.unwrap();
+    form.set_by_name("number", "600").await.unwrap();
+    form.set_by_name("date", "2021-08-05").await.unwrap();
+    form.submit().await.unwrap();
+    assert_eq!(
+        wait_for_path(&client, "/admin/issues/600").await.path(),
+        "/admin/issues/600"
+    );
+    let form = client.form(Locator::Css("form.filters")).await.unwrap();
+    form.set_by_name("add", slug).await.unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("ol.issue-stories li"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath("//button[normalize-space()='Publish now']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("h1 .status.published"))
+        .await
+        .unwrap();
+    std::fs::write(
+        shots.join("newsroom-issue.png"),
+        full_page_png(&client).await,
+    )
+    .unwrap();
+
+    client
+        .goto(&format!("{base}/tag/political-rights/"))
+        .await
+        .unwrap();
+    let link = client.find(Locator::LinkText(headline)).await.unwrap();
+    link.click().await.unwrap();
+    let story = wait_for_path(&client, &format!("/2021/08/02/{slug}/")).await;
+    assert_eq!(story.path(), format!("/2021/08/02/{slug}/"));
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("published in issue 600"), "{text}");
+    client.goto(&format!("{base}/feed/")).await.unwrap();
+    assert!(client.source().await.unwrap().contains(headline));
     let log = console(&client).await;
     let errors = errors(&log);
     assert!(errors.is_empty(), "console errors: {errors:#?}");
@@ -423,4 +551,17 @@ async fn full_page_png(client: &Client) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(shot["data"].as_str().expect("screenshot data"))
         .unwrap()
+}
+
+/// The current URL once its path is `path` (up to 10 s), else the last one seen.
+async fn wait_for_path(client: &Client, path: &str) -> url::Url {
+    let mut url = client.current_url().await.unwrap();
+    for _ in 0..100 {
+        if url.path() == path {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        url = client.current_url().await.unwrap();
+    }
+    url
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bulletin_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod admin;
 mod browser;
 mod feeds;
 mod http;
@@ -88,7 +89,13 @@ async fn site_in(
         bulletin_web::Theme::load(theme).unwrap(),
         options,
     );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     Site {
         addr,
         store,
@@ -156,10 +163,15 @@ async fn request(site: &Site, method: &str, target: &str, headers: &[&str]) -> R
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
+    parse_reply(&raw)
+}
+
+/// A whole HTTP/1.1 reply, as read from a closed connection.
+fn parse_reply(raw: &[u8]) -> Reply {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap()[9..12].parse().unwrap();

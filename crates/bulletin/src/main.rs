@@ -301,6 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
+            let options = newsroom_options(&store, options, &format!("http://{local}")).await?;
             eprintln!("bulletin is serving http://{local}/ (Ctrl-C to stop)");
             bulletin_web::serve(listener, store, theme, options).await?;
             eprintln!("bulletin stopped");
@@ -324,6 +325,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             publication.base_url = format!("http://{local}");
             store.set_publication(&publication).await?;
             let options = site_options(&store, &data).await?;
+            let options = newsroom_options(&store, options, &format!("http://{local}")).await?;
             println!("open http://{local}/ to read it (Ctrl-C to stop)");
             bulletin_web::serve(listener, store, bulletin_web::Theme::load(None)?, options).await?;
             Ok(ExitCode::SUCCESS)
@@ -354,6 +356,32 @@ async fn site_options(
         search: Some(index),
         ..bulletin_web::Options::default()
     })
+}
+
+/// The newsroom's part of serving: scheduled issues go live from this process
+/// too, cookies are `Secure` when the site's address is HTTPS, and on the first
+/// run (no staff account yet) a one-time link creates the first admin.
+async fn newsroom_options(
+    store: &std::sync::Arc<dyn bulletin_store::Store>,
+    mut options: bulletin_web::Options,
+    local: &str,
+) -> Result<bulletin_web::Options> {
+    let publication = store.publication().await?;
+    options.sessions.secure_cookies = publication.base_url.starts_with("https://");
+    options.setup_token = bulletin_web::first_run_token(store.as_ref()).await?;
+    if let Some(token) = &options.setup_token {
+        // Printed once, on the operator's terminal; it is not logged.
+        println!(
+            "first run: open {local}/admin/setup?token={token} to create the first admin account \
+             (or run: bulletin user add EMAIL --role admin)"
+        );
+    }
+    // Runs for the life of the process.
+    drop(bulletin_web::spawn_scheduler(
+        std::sync::Arc::clone(store),
+        std::time::Duration::from_secs(5),
+    ));
+    Ok(options)
 }
 
 /// Loads the settings, opens the store and runs `job` on a Tokio runtime.

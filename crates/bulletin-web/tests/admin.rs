@@ -1,0 +1,1079 @@
+//! The newsroom over real HTTP: sign-in, sessions, CSRF, throttling, the role ×
+//! action matrix, edit conflicts, publishing and what visitors see.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bulletin_core::staff::Role;
+use bulletin_store::{Actor, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{Reply, Site, site_with};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A browser in miniature: keeps cookies, sends forms.
+struct Client<'a> {
+    site: &'a Site,
+    cookies: HashMap<String, String>,
+}
+
+impl<'a> Client<'a> {
+    fn new(site: &'a Site) -> Client<'a> {
+        Client {
+            site,
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, method: &str, target: &str, body: &[u8], extra: &[&str]) -> Reply {
+        let mut stream = tokio::net::TcpStream::connect(self.site.addr)
+            .await
+            .unwrap();
+        let mut head = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.site.addr,
+            body.len()
+        );
+        if method == "POST" {
+            head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        }
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        for h in extra {
+            head.push_str(h);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let reply = super::parse_reply(&raw);
+        for (name, value) in &reply.headers {
+            if name == "set-cookie" {
+                let pair = value.split(';').next().unwrap();
+                let (k, v) = pair.split_once('=').unwrap();
+                if v.is_empty() || value.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        reply
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        self.send("GET", path, b"", &[]).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.post_with(path, form, &[]).await
+    }
+
+    async fn post_with(&mut self, path: &str, form: &[(&str, &str)], extra: &[&str]) -> Reply {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send("POST", path, body.as_bytes(), extra).await
+    }
+
+    /// Signs in through the form; panics unless it worked.
+    async fn sign_in(&mut self, email: &str) {
+        let reply = self.try_sign_in(email, PASSWORD).await;
+        assert_eq!(reply.status, 303, "{}", reply.text());
+        assert_eq!(reply.header("location"), Some("/admin/"));
+    }
+
+    async fn try_sign_in(&mut self, email: &str, password: &str) -> Reply {
+        let page = self.get("/admin/login").await;
+        let token = hidden(&page.text(), "form_token");
+        self.post(
+            "/admin/login",
+            &[
+                ("form_token", &token),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of a page the client may see.
+    async fn csrf(&mut self) -> String {
+        let page = self.get("/admin/stories/new").await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        hidden(&page.text(), "csrf")
+    }
+}
+
+/// The value of the hidden field `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {page}"))
+        + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
+}
+
+async fn add_user(store: &dyn Store, email: &str, role: Role) -> i64 {
+    let hash = bulletin_core::staff::hash_password(PASSWORD, &[7; 16]).unwrap();
+    store.create_user(email, role, &hash).await.unwrap().id
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&#x2f;", "/").replace("&quot;", "\"")
+}
+
+async fn newsroom_site(options: bulletin_web::Options) -> Site {
+    let site = site_with(None, options).await;
+    add_user(site.store.as_ref(), "admin@example.org", Role::Admin).await;
+    add_user(site.store.as_ref(), "editor@example.org", Role::Editor).await;
+    add_user(site.store.as_ref(), "writer@example.org", Role::Contributor).await;
+    site
+}
+
+fn story_form<'a>(csrf: &'a str, headline: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("headline", headline),
+        ("places", "Baku/Almaty"),
+        ("date", "2021-07-18"),
+        ("credit", ""),
+        (
+            "body",
+            "First paragraph of the draft.\r\n\r\nSecond paragraph.",
+        ),
+        ("tags", "political rights"),
+        ("access", "public"),
+        ("issue", ""),
+        ("action", "save"),
+    ]
+}
+
+/// Creates a draft through the editor; its slug.
+async fn write_draft(client: &mut Client<'_>, headline: &str) -> String {
+    let csrf = client.csrf().await;
+    let reply = client
+        .post("/admin/stories/new", &story_form(&csrf, headline))
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    let location = reply.header("location").unwrap();
+    location
+        .strip_prefix("/admin/stories/")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn first_run_setup_link_makes_one_admin() {
+    let site = site_with(
+        None,
+        bulletin_web::Options {
+            setup_token: Some("first-run-token".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut c = Client::new(&site);
+    assert_eq!(c.get("/admin/setup?token=wrong").await.status, 404);
+    let page = c.get("/admin/setup?token=first-run-token").await;
+    assert_eq!(page.status, 200);
+    let form_token = hidden(&page.text(), "form_token");
+    let good = [
+        ("token", "first-run-token"),
+        ("form_token", form_token.as_str()),
+        ("email", "Boss@Example.org"),
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+    ];
+    // Without the form's cookie (another site posting it): refused.
+    let mut stranger = Client::new(&site);
+    assert_eq!(stranger.post("/admin/setup", &good).await.status, 403);
+    // A short password is refused with the rule.
+    let mut short = good;
+    short[3] = ("password", "short");
+    short[4] = ("confirm", "short");
+    let reply = c.post("/admin/setup", &short).await;
+    assert_eq!(reply.status, 422);
+    assert!(reply.text().contains("12"), "{}", reply.text());
+    let page = c.get("/admin/setup?token=first-run-token").await;
+    let form_token = hidden(&page.text(), "form_token");
+    let mut good = good;
+    good[1] = ("form_token", form_token.as_str());
+    let reply = c.post("/admin/setup", &good).await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    let cookie = reply
+        .headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("bulletin_session="))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert_eq!(c.get("/admin/").await.status, 200);
+    let users = site.store.users().await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(
+        (users[0].email.as_str(), users[0].role),
+        ("boss@example.org", Role::Admin)
+    );
+    // The link works once.
+    assert_eq!(
+        c.get("/admin/setup?token=first-run-token").await.status,
+        404
+    );
+    assert_eq!(stranger.post("/admin/setup", &good).await.status, 404);
+}
+
+#[tokio::test]
+async fn sessions_fixation_logout_and_everywhere() {
+    let site = newsroom_site(Default::default()).await;
+    let mut anonymous = Client::new(&site);
+    let reply = anonymous.get("/admin/").await;
+    assert_eq!(reply.status, 303);
+    assert!(
+        reply
+            .header("location")
+            .unwrap()
+            .starts_with("/admin/login")
+    );
+
+    let mut c = Client::new(&site);
+    let wrong = c
+        .try_sign_in("editor@example.org", "wrong password!!")
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("Wrong address or password."));
+    // A session id planted before signing in is not adopted.
+    c.cookies
+        .insert("bulletin_session".into(), "planted-by-attacker".into());
+    c.sign_in("editor@example.org").await;
+    let first = c.cookies["bulletin_session"].clone();
+    assert_ne!(first, "planted-by-attacker");
+    assert_eq!(c.get("/admin/").await.status, 200);
+    // Signing in again makes a new id, and the old one stops working.
+    c.sign_in("editor@example.org").await;
+    let second = c.cookies["bulletin_session"].clone();
+    assert_ne!(first, second);
+    let mut old = Client::new(&site);
+    old.cookies.insert("bulletin_session".into(), first);
+    assert_eq!(old.get("/admin/").await.status, 303);
+
+    // Sign out: the cookie is cleared and the id is dead server-side.
+    let csrf = c.csrf().await;
+    let reply = c.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(reply.status, 303);
+    assert!(!c.cookies.contains_key("bulletin_session"));
+    let mut replay = Client::new(&site);
+    replay
+        .cookies
+        .insert("bulletin_session".into(), second.clone());
+    assert_eq!(replay.get("/admin/").await.status, 303);
+
+    // Sign out everywhere ends every session of the account.
+    let mut laptop = Client::new(&site);
+    let mut phone = Client::new(&site);
+    laptop.sign_in("admin@example.org").await;
+    phone.sign_in("admin@example.org").await;
+    let csrf = laptop.csrf().await;
+    let reply = laptop
+        .post("/admin/logout-everywhere", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(phone.get("/admin/").await.status, 303);
+    // No password or session id reaches a page.
+    let page = phone.get("/admin/login").await.text();
+    assert!(!page.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn sessions_expire_idle_and_absolute() {
+    let site = newsroom_site(bulletin_web::Options {
+        sessions: bulletin_web::admin::auth::SessionPolicy {
+            idle: Duration::from_secs(1),
+            max_age: Duration::from_secs(3600),
+            secure_cookies: true,
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut c = Client::new(&site);
+    let page = c.get("/admin/login").await;
+    let token = hidden(&page.text(), "form_token");
+    let reply = c
+        .post(
+            "/admin/login",
+            &[
+                ("form_token", &token),
+                ("email", "editor@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    assert!(
+        reply.headers.iter().any(|(n, v)| n == "set-cookie"
+            && v.starts_with("bulletin_session=")
+            && v.contains("Secure")),
+        "HTTPS sites get Secure cookies"
+    );
+    assert_eq!(c.get("/admin/").await.status, 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let reply = c.get("/admin/").await;
+    assert_eq!(reply.status, 303);
+    assert!(reply.header("location").unwrap().contains("expired=1"));
+    let page = c.get(reply.header("location").unwrap()).await;
+    assert!(page.text().contains("Your session expired"));
+
+    let site = newsroom_site(bulletin_web::Options {
+        sessions: bulletin_web::admin::auth::SessionPolicy {
+            idle: Duration::from_secs(3600),
+            max_age: Duration::from_secs(1),
+            secure_cookies: false,
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut c = Client::new(&site);
+    c.sign_in("editor@example.org").await;
+    assert_eq!(c.get("/admin/").await.status, 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(c.get("/admin/").await.status, 303);
+}
+
+#[tokio::test]
+async fn csrf_is_required_on_every_post() {
+    let site = newsroom_site(Default::default()).await;
+    let mut c = Client::new(&site);
+    c.sign_in("editor@example.org").await;
+    let csrf = c.csrf().await;
+    let count = || async { site.store.desk(&Default::default()).await.unwrap().1 };
+    for (form, extra) in [
+        (story_form("", "No token"), vec![]),
+        (story_form("forged-token", "Forged"), vec![]),
+        (
+            story_form(&csrf, "Cross-site"),
+            vec!["Sec-Fetch-Site: cross-site"],
+        ),
+        (
+            story_form(&csrf, "Other origin"),
+            vec!["Origin: https://evil.example"],
+        ),
+    ] {
+        let reply = c.post_with("/admin/stories/new", &form, &extra).await;
+        assert_eq!(reply.status, 403, "{}", reply.text());
+        assert!(reply.text().contains("nothing was changed"));
+    }
+    assert_eq!(count().await, 0, "nothing saved");
+    // Same-origin requests with the token pass.
+    let reply = c
+        .post_with(
+            "/admin/stories/new",
+            &story_form(&csrf, "Good"),
+            &["Sec-Fetch-Site: same-origin"],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(count().await, 1);
+    // Another session's token is no good here.
+    let mut other = Client::new(&site);
+    other.sign_in("admin@example.org").await;
+    let reply = other
+        .post("/admin/stories/new", &story_form(&csrf, "Stolen token"))
+        .await;
+    assert_eq!(reply.status, 403);
+    // The sign-in form has its own token.
+    let mut fresh = Client::new(&site);
+    let reply = fresh
+        .post(
+            "/admin/login",
+            &[("email", "editor@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    assert!(!fresh.cookies.contains_key("bulletin_session"));
+}
+
+#[tokio::test]
+async fn lockout_after_repeated_failures() {
+    let site = newsroom_site(bulletin_web::Options {
+        login_limits: bulletin_web::admin::auth::LoginLimits {
+            per_account: 3,
+            per_address: 5,
+            window: Duration::from_secs(900),
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut c = Client::new(&site);
+    for _ in 0..3 {
+        let reply = c
+            .try_sign_in("editor@example.org", "not the password")
+            .await;
+        assert_eq!(reply.status, 401);
+    }
+    // Locked: even the right password is refused, with a clear message.
+    let reply = c.try_sign_in("editor@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 429);
+    assert!(
+        reply.text().contains("locked. Try again in 15 minutes"),
+        "{}",
+        reply.text()
+    );
+    // An address that does not exist locks the same way (nothing revealed).
+    for _ in 0..2 {
+        c.try_sign_in("nobody@example.org", "whatever at all").await;
+    }
+    // That made 5 failures from this address: now the address is refused.
+    let reply = c.try_sign_in("admin@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 429);
+    assert!(reply.text().contains("from your address"));
+    assert_eq!(
+        site.store
+            .login_failures("account:editor@example.org", 0)
+            .await
+            .unwrap(),
+        3
+    );
+}
+
+/// Everything the newsroom can do, with the least role each needs.
+#[tokio::test]
+async fn role_by_action_matrix() {
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Who {
+        Anonymous,
+        Contributor,
+        Editor,
+        Admin,
+    }
+    let rank = |w: Who| match w {
+        Who::Anonymous => 0,
+        Who::Contributor => 1,
+        Who::Editor => 2,
+        Who::Admin => 3,
+    };
+    for who in [Who::Anonymous, Who::Contributor, Who::Editor, Who::Admin] {
+        let site = newsroom_site(Default::default()).await;
+        let store = site.store.clone();
+        // The same starting point for every role: the writer's draft, two
+        // editor drafts, a public story and a draft issue.
+        let mut writer = Client::new(&site);
+        writer.sign_in("writer@example.org").await;
+        let own = write_draft(&mut writer, "Writer's draft").await;
+        let mut editor = Client::new(&site);
+        editor.sign_in("editor@example.org").await;
+        let theirs = write_draft(&mut editor, "Editor's draft").await;
+        let doomed = write_draft(&mut editor, "Draft to delete").await;
+        let public = write_draft(&mut editor, "Public story").await;
+        let actor = Actor::system("test");
+        store.publish_story(&public, &actor, 1).await.unwrap();
+        store
+            .create_issue(10, Some("2021-07-22".parse().unwrap()), &actor, 1)
+            .await
+            .unwrap();
+
+        let mut c = Client::new(&site);
+        match who {
+            Who::Anonymous => {}
+            Who::Contributor => c.sign_in("writer@example.org").await,
+            Who::Editor => c.sign_in("editor@example.org").await,
+            Who::Admin => c.sign_in("admin@example.org").await,
+        }
+        // Anonymous visitors have no token; they get a dummy one.
+        let csrf = if who == Who::Anonymous {
+            "none".to_owned()
+        } else {
+            c.csrf().await
+        };
+        let save = story_form(&csrf, "Edited headline");
+        // (method, path, form, least role that may do it)
+        type Action<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Who);
+        let actions: Vec<Action> = vec![
+            ("GET", "/admin/".into(), vec![], Who::Contributor),
+            ("GET", "/admin/stories/new".into(), vec![], Who::Contributor),
+            (
+                "POST",
+                "/admin/stories/new".into(),
+                story_form(&csrf, "New one"),
+                Who::Contributor,
+            ),
+            (
+                "GET",
+                format!("/admin/stories/{own}"),
+                vec![],
+                Who::Contributor,
+            ),
+            (
+                "POST",
+                format!("/admin/stories/{own}"),
+                [save.clone(), vec![("version", "1")]].concat(),
+                Who::Contributor,
+            ),
+            (
+                "GET",
+                format!("/admin/stories/{own}/history"),
+                vec![],
+                Who::Contributor,
+            ),
+            (
+                "GET",
+                format!("/admin/stories/{theirs}"),
+                vec![],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                format!("/admin/stories/{theirs}"),
+                [save.clone(), vec![("version", "1")]].concat(),
+                Who::Editor,
+            ),
+            (
+                "GET",
+                format!("/admin/stories/{public}"),
+                vec![],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                format!("/admin/stories/{theirs}/restore"),
+                vec![("csrf", &csrf), ("number", "1"), ("version", "2")],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                format!("/admin/stories/{public}/unpublish"),
+                vec![("csrf", &csrf)],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                format!("/admin/stories/{public}/publish"),
+                vec![("csrf", &csrf)],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                format!("/admin/stories/{doomed}/delete"),
+                vec![("csrf", &csrf)],
+                Who::Editor,
+            ),
+            ("GET", "/admin/issues".into(), vec![], Who::Editor),
+            (
+                "POST",
+                "/admin/issues".into(),
+                vec![("csrf", &csrf), ("number", "11"), ("date", "2021-07-29")],
+                Who::Editor,
+            ),
+            ("GET", "/admin/issues/10".into(), vec![], Who::Editor),
+            (
+                "POST",
+                "/admin/issues/10".into(),
+                vec![("csrf", &csrf), ("add", &theirs)],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                "/admin/issues/10/schedule".into(),
+                vec![("csrf", &csrf), ("at", "2099-01-01T09:00")],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                "/admin/issues/10/publish".into(),
+                vec![("csrf", &csrf)],
+                Who::Editor,
+            ),
+            (
+                "POST",
+                "/admin/issues/10/unpublish".into(),
+                vec![("csrf", &csrf)],
+                Who::Editor,
+            ),
+            ("GET", "/admin/audit".into(), vec![], Who::Editor),
+            ("GET", "/admin/users".into(), vec![], Who::Admin),
+            (
+                "POST",
+                "/admin/users".into(),
+                vec![
+                    ("csrf", &csrf),
+                    ("action", "add"),
+                    ("email", "new@example.org"),
+                    ("role", "editor"),
+                    ("password", PASSWORD),
+                ],
+                Who::Admin,
+            ),
+            (
+                "POST",
+                "/admin/users".into(),
+                vec![
+                    ("csrf", &csrf),
+                    ("action", "disable"),
+                    ("email", "writer@example.org"),
+                ],
+                Who::Admin,
+            ),
+        ];
+        let audit_before = store.audit_log(0, 500).await.unwrap().len();
+        for (method, path, form, needs) in actions {
+            let reply = if method == "GET" {
+                c.get(&path).await
+            } else {
+                c.post(&path, &form).await
+            };
+            let what = format!("{who:?} {method} {path}");
+            if who == Who::Anonymous {
+                assert_eq!(reply.status, 303, "{what}");
+                assert!(
+                    reply
+                        .header("location")
+                        .unwrap()
+                        .starts_with("/admin/login"),
+                    "{what}"
+                );
+            } else if rank(who) < rank(needs) {
+                assert_eq!(reply.status, 403, "{what}: {}", reply.text());
+            } else {
+                assert!(
+                    reply.status == 200 || reply.status == 303,
+                    "{what}: {} {}",
+                    reply.status,
+                    reply.text()
+                );
+                if let Some(location) = reply.header("location") {
+                    assert!(!location.starts_with("/admin/login"), "{what}");
+                }
+            }
+        }
+        // What was refused left no trace.
+        let audit_after = store.audit_log(0, 500).await.unwrap().len();
+        match who {
+            Who::Anonymous => {
+                assert_eq!(audit_after, audit_before);
+                assert!(store.story(&public).await.unwrap().is_some());
+            }
+            Who::Contributor => {
+                // Only the contributor's own new draft was logged.
+                assert_eq!(audit_after, audit_before + 1);
+                assert!(store.story(&public).await.unwrap().is_some());
+                assert!(store.desk_story(&doomed).await.unwrap().is_some());
+                assert_eq!(store.users().await.unwrap().len(), 3);
+            }
+            Who::Editor | Who::Admin => {
+                assert!(store.desk_story(&doomed).await.unwrap().is_none());
+                assert_eq!(
+                    store
+                        .desk_story(&theirs)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .story
+                        .issue
+                        .map(|i| i.number),
+                    Some(10)
+                );
+            }
+        }
+        if who == Who::Admin {
+            assert_eq!(store.users().await.unwrap().len(), 4);
+            assert!(
+                store
+                    .user_credentials("writer@example.org")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .0
+                    .disabled
+            );
+            // A disabled account's session ends at once.
+            assert_eq!(writer.get("/admin/").await.status, 303);
+        }
+    }
+}
+
+#[tokio::test]
+async fn second_save_of_the_same_story_is_a_conflict() {
+    let site = newsroom_site(Default::default()).await;
+    let mut alice = Client::new(&site);
+    alice.sign_in("editor@example.org").await;
+    let slug = write_draft(&mut alice, "Shared story").await;
+    let mut bob = Client::new(&site);
+    bob.sign_in("admin@example.org").await;
+    // Both open version 1.
+    let page_a = alice.get(&format!("/admin/stories/{slug}")).await.text();
+    let page_b = bob.get(&format!("/admin/stories/{slug}")).await.text();
+    assert_eq!(hidden(&page_a, "version"), "1");
+    assert_eq!(hidden(&page_b, "version"), "1");
+    let csrf_a = hidden(&page_a, "csrf");
+    let mut form_a = story_form(&csrf_a, "Shared story");
+    let csrf_b = hidden(&page_b, "csrf");
+    let mut form_b = story_form(&csrf_b, "Shared story");
+    form_a.push(("version", "1"));
+    form_b.push(("version", "1"));
+    form_a[5] = ("body", "Alice's new first paragraph.");
+    form_b[5] = ("body", "Bob's different first paragraph.");
+    let reply = alice.post(&format!("/admin/stories/{slug}"), &form_a).await;
+    assert_eq!(reply.status, 303);
+    let reply = bob.post(&format!("/admin/stories/{slug}"), &form_b).await;
+    assert_eq!(reply.status, 409, "{}", reply.text());
+    let page = unescape(&reply.text());
+    assert!(page.contains("editor@example.org saved this story while you were editing it"));
+    assert!(
+        page.contains("Alice&#x27;s new first paragraph.")
+            || page.contains("Alice's new first paragraph.")
+    );
+    // Bob's text is still in his form, and the page offers version 2 to save on.
+    assert!(
+        page.contains("Bob&#x27;s different first paragraph.")
+            || page.contains("Bob's different first paragraph.")
+    );
+    assert_eq!(hidden(&page, "version"), "2");
+    let desk = site.store.desk_story(&slug).await.unwrap().unwrap();
+    assert_eq!(desk.story.body, ["Alice's new first paragraph."]);
+    // Saving on top of version 2 is Bob's deliberate choice, and it works.
+    form_b.pop();
+    form_b.push(("version", "2"));
+    assert_eq!(
+        bob.post(&format!("/admin/stories/{slug}"), &form_b)
+            .await
+            .status,
+        303
+    );
+    let history = site.store.history(&slug).await.unwrap();
+    assert_eq!(history.len(), 3);
+    // The history page diffs any two versions, and restores.
+    let page = bob
+        .get(&format!("/admin/stories/{slug}/history?a=2&b=3"))
+        .await
+        .text();
+    let page = unescape(&page);
+    assert!(page.contains("class=\"removed\">Alice"), "{page}");
+    assert!(page.contains("class=\"added\">Bob"), "{page}");
+    let reply = bob
+        .post(
+            &format!("/admin/stories/{slug}/restore"),
+            &[("csrf", &csrf_b), ("number", "2"), ("version", "3")],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    let desk = site.store.desk_story(&slug).await.unwrap().unwrap();
+    assert_eq!(
+        (desk.version, desk.story.body.clone()),
+        (4, vec!["Alice's new first paragraph.".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_half_saved() {
+    let site = newsroom_site(Default::default()).await;
+    let mut c = Client::new(&site);
+    c.sign_in("editor@example.org").await;
+    let csrf = c.csrf().await;
+    let long = "h".repeat(10_000);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (story_form(&csrf, ""), "Headline: write one."),
+        (story_form(&csrf, &long), "10000 characters is too long"),
+        (
+            [story_form(&csrf, "Bad date"), vec![]]
+                .concat()
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "date" {
+                        (k, "2021-02-30")
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect(),
+            "is not a date",
+        ),
+        (
+            story_form(&csrf, "No body")
+                .into_iter()
+                .map(|(k, v)| if k == "body" { (k, " \r\n ") } else { (k, v) })
+                .collect(),
+            "at least one paragraph",
+        ),
+        (
+            story_form(&csrf, "Bad place")
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "places" {
+                        (k, "Baku (AZ)")
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect(),
+            "Dateline place",
+        ),
+    ];
+    for (form, expected) in cases {
+        let reply = c.post("/admin/stories/new", &form).await;
+        assert_eq!(reply.status, 422, "{expected}");
+        assert!(
+            unescape(&reply.text()).contains(expected),
+            "{expected}: {}",
+            reply.text()
+        );
+    }
+    assert_eq!(site.store.desk(&Default::default()).await.unwrap().1, 0);
+
+    // Markup in every field comes back escaped, in the form and the preview.
+    let script = "<script>alert(1)</script>";
+    let mut form = story_form(&csrf, script);
+    for (k, v) in form.iter_mut() {
+        if matches!(*k, "places" | "body" | "tags" | "credit") {
+            *v = "<b onmouseover=x>";
+        }
+    }
+    let reply = c
+        .post(
+            "/admin/stories/new",
+            &[form.clone(), vec![("action", "preview")]]
+                .concat()
+                .into_iter()
+                .filter(|(k, v)| *k != "action" || *v == "preview")
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    let page = reply.text();
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<b onmouseover"), "{page}");
+    assert!(page.contains("&lt;script&gt;"));
+    let reply = c.post("/admin/stories/new", &form).await;
+    assert_eq!(reply.status, 303);
+    let slug = reply
+        .header("location")
+        .unwrap()
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = c.get(&format!("/admin/stories/{slug}")).await.text();
+    assert!(!page.contains("<script>alert") && !page.contains("<b onmouseover"));
+    let list = c.get("/admin/").await.text();
+    assert!(!list.contains("<script>alert"));
+
+    // Issues: a duplicate number, a story in two issues, a bad date.
+    let create = |n: &'static str, d: &'static str| {
+        vec![("csrf", csrf.as_str()), ("number", n), ("date", d)]
+    };
+    assert_eq!(
+        c.post("/admin/issues", &create("5", "2021-07-22"))
+            .await
+            .status,
+        303
+    );
+    let reply = c.post("/admin/issues", &create("5", "2021-07-22")).await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.text().contains("Issue 5 exists already."));
+    assert_eq!(
+        c.post("/admin/issues", &create("6", "2021-13-01"))
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        c.post("/admin/issues", &create("zero", "")).await.status,
+        422
+    );
+    assert_eq!(c.post("/admin/issues", &create("6", "")).await.status, 303);
+    assert_eq!(
+        c.post("/admin/issues/5", &[("csrf", &csrf), ("add", &slug)])
+            .await
+            .status,
+        303
+    );
+    let reply = c
+        .post("/admin/issues/6", &[("csrf", &csrf), ("add", &slug)])
+        .await;
+    assert_eq!(reply.status, 409);
+    assert!(
+        reply.text().contains("already in issue 5"),
+        "{}",
+        reply.text()
+    );
+    // Publishing an issue without a date says what to do.
+    let reply = c.post("/admin/issues/6/publish", &[("csrf", &csrf)]).await;
+    assert_eq!(reply.status, 409);
+    assert!(reply.text().contains("has no date"));
+    // An issue number out of sequence is warned about.
+    assert_eq!(
+        c.post("/admin/issues", &create("48", "2021-06-16"))
+            .await
+            .status,
+        303
+    );
+    let page = c.get("/admin/issues/48").await.text();
+    assert!(page.contains("skips numbers"), "{page}");
+    assert_eq!(
+        c.post("/admin/issues", &create("7", "2021-06-23"))
+            .await
+            .status,
+        303
+    );
+    let page = c.get("/admin/issues/7").await.text();
+    assert!(
+        page.contains("below the highest issue number, 48"),
+        "{page}"
+    );
+    // The next number in sequence gets no warning.
+    c.post("/admin/issues", &create("49", "2021-06-30")).await;
+    let page = c.get("/admin/issues/49").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text().contains("class=\"notice\""), "{}", page.text());
+    assert_eq!(c.get("/admin/issues/999").await.status, 404);
+    assert_eq!(c.get("/admin/stories/no-such-story").await.status, 404);
+
+    // An oversized body is refused before it is read.
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let reply = c
+        .post(
+            "/admin/stories/new",
+            &[("csrf", &csrf), ("headline", "Huge"), ("body", &huge)],
+        )
+        .await;
+    assert_eq!(reply.status, 413);
+}
+
+/// What visitors see: nothing of a draft, then the issue once it is published.
+#[tokio::test]
+async fn visitors_see_only_what_is_published() {
+    let site = newsroom_site(Default::default()).await;
+    let mut c = Client::new(&site);
+    c.sign_in("editor@example.org").await;
+    let csrf = c.csrf().await;
+    let slug = write_draft(&mut c, "Draft that must not leak").await;
+    let url = "/2021/07/18/draft-that-must-not-leak/";
+    assert_eq!(slug, "draft-that-must-not-leak");
+    let mut visitor = Client::new(&site);
+    let public_paths = [
+        "/",
+        "/tag/political-rights/",
+        "/feed/",
+        "/feed/atom/",
+        "/sitemap.xml",
+        "/country/az/",
+        "/2021/07/",
+    ];
+    let leaks = |text: &str| text.contains("must-not-leak") || text.contains("must not leak");
+    assert_eq!(visitor.get(url).await.status, 404);
+    for path in public_paths {
+        let reply = visitor.get(path).await;
+        assert!(!leaks(&reply.text()), "{path} shows the draft");
+    }
+    // In a draft issue: the issue page is not found either.
+    assert_eq!(
+        c.post(
+            "/admin/issues",
+            &[("csrf", &csrf), ("number", "12"), ("date", "2021-07-22")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        c.post("/admin/issues/12", &[("csrf", &csrf), ("add", &slug)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(visitor.get("/issue/12/").await.status, 404);
+    assert_eq!(visitor.get("/issue/12/feed/").await.status, 404);
+    assert!(!leaks(&visitor.get("/issue/").await.text()));
+
+    // Published: on its page, its tag page, the feed and the issue.
+    let reply = c.post("/admin/issues/12/publish", &[("csrf", &csrf)]).await;
+    assert_eq!(reply.status, 303);
+    let page = visitor.get(url).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("published in issue 12"),
+        "{}",
+        page.text()
+    );
+    assert!(leaks(&visitor.get("/tag/political-rights/").await.text()));
+    assert!(leaks(&visitor.get("/feed/").await.text()));
+    assert_eq!(visitor.get("/issue/12/").await.status, 200);
+    let audit = site.store.audit_log(0, 10).await.unwrap();
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].actor.as_str()),
+        ("publish", "editor@example.org")
+    );
+
+    // Unpublished again: gone from every page at once.
+    assert_eq!(
+        c.post("/admin/issues/12/unpublish", &[("csrf", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(visitor.get(url).await.status, 404);
+    for path in public_paths {
+        assert!(
+            !leaks(&visitor.get(path).await.text()),
+            "{path} after unpublishing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_issue_goes_live_at_its_time() {
+    let site = newsroom_site(Default::default()).await;
+    let actor = Actor::system("test");
+    let store = &site.store;
+    store
+        .create_issue(20, Some("2021-07-22".parse().unwrap()), &actor, 1)
+        .await
+        .unwrap();
+    let mut c = Client::new(&site);
+    c.sign_in("editor@example.org").await;
+    let slug = write_draft(&mut c, "Scheduled story").await;
+    store
+        .set_issue_stories(20, std::slice::from_ref(&slug), &actor, 1)
+        .await
+        .unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    store
+        .schedule_issue(20, now + 2, &actor, now)
+        .await
+        .unwrap();
+    let scheduler = bulletin_web::spawn_scheduler(store.clone(), Duration::from_millis(200));
+    let mut visitor = Client::new(&site);
+    assert_eq!(
+        visitor.get("/2021/07/18/scheduled-story/").await.status,
+        404
+    );
+    let mut live = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if visitor.get("/2021/07/18/scheduled-story/").await.status == 200 {
+            live = true;
+            break;
+        }
+    }
+    scheduler.abort();
+    assert!(live, "the scheduled issue did not go live");
+    let when = store.audit_log(0, 10).await.unwrap();
+    assert_eq!(
+        (when[0].action.as_str(), when[0].actor.as_str()),
+        ("publish", "scheduler")
+    );
+    assert!(when[0].at >= now + 2);
+}
