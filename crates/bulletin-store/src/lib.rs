@@ -36,8 +36,8 @@ use async_trait::async_trait;
 use bulletin_core::staff::{Role, User};
 use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
 pub use newsroom::{
-    Actor, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry, IssueDesk,
-    IssueSummary, Newsroom, SaveOutcome, Session,
+    Actor, ApiToken, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
+    IssueDesk, IssueSummary, Newsroom, SaveOutcome, Session,
 };
 
 /// What can go wrong in the store.

@@ -32,6 +32,20 @@ pub struct Session {
     pub last_seen_at: i64,
 }
 
+/// A staff API token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    /// Space-separated: read, write, publish.
+    pub scopes: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked: bool,
+}
+
 /// Who does something: a staff account, or the system ("scheduler", "cli").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -206,6 +220,24 @@ pub trait Newsroom: Send + Sync {
     /// `seen_before`.
     async fn delete_expired_sessions(&self, created_before: i64, seen_before: i64) -> Result<u64>;
 
+    // Staff API tokens; only their SHA-256 is stored.
+
+    async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        scopes: &str,
+        now: i64,
+    ) -> Result<ApiToken>;
+    /// The token with this hash and its account, as a session, if neither the
+    /// token is revoked nor the account disabled. Notes the time of use.
+    async fn api_token(&self, token_hash: &str, now: i64) -> Result<Option<(ApiToken, Session)>>;
+    /// An account's tokens, newest first.
+    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+    /// `false` when the account has no such token.
+    async fn revoke_api_token(&self, user_id: i64, id: i64, now: i64) -> Result<bool>;
+
     // Sign-in throttling, per key ("account:EMAIL", "address:IP").
 
     /// Records a failure and forgets failures older than `forget_before`.
@@ -366,7 +398,7 @@ macro_rules! newsroom_impl {
             use super::{$import, $store};
             use crate::common::{TxCache, corrupt, parse_date};
             use crate::newsroom::{
-                Actor, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
+                Actor, ApiToken, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
                 IssueDesk, IssueSummary, Newsroom, SaveOutcome, Session, number,
                 story_content, story_from_content, tag_pattern, tags_json, text_pattern,
             };
@@ -441,6 +473,21 @@ macro_rules! newsroom_impl {
                     state: DeskState::parse(&state)
                         .ok_or_else(|| corrupt(format_args!("desk state {state:?}")))?,
                     author: row.try_get("author")?,
+                })
+            }
+
+            fn api_token_row(
+                row: &<<$store as crate::newsroom::Backend>::Db as sqlx::Database>::Row,
+            ) -> Result<ApiToken> {
+                let revoked: Option<i64> = row.try_get("revoked_at")?;
+                Ok(ApiToken {
+                    id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    name: row.try_get("name")?,
+                    scopes: row.try_get("scopes")?,
+                    created_at: row.try_get("created_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                    revoked: revoked.is_some(),
                 })
             }
 
@@ -835,6 +882,91 @@ macro_rules! newsroom_impl {
                     .execute(&self.pool)
                     .await?
                     .rows_affected())
+                }
+
+                async fn create_api_token(
+                    &self,
+                    user_id: i64,
+                    name: &str,
+                    token_hash: &str,
+                    scopes: &str,
+                    now: i64,
+                ) -> Result<ApiToken> {
+                    let row = sqlx::query(
+                        "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         RETURNING id, user_id, name, scopes, created_at, last_used_at, revoked_at",
+                    )
+                    .bind(user_id)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(scopes)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    api_token_row(&row)
+                }
+
+                async fn api_token(
+                    &self,
+                    token_hash: &str,
+                    now: i64,
+                ) -> Result<Option<(ApiToken, Session)>> {
+                    let row = sqlx::query(
+                        "SELECT t.id, t.user_id, t.name, t.scopes, t.created_at, t.last_used_at,
+                                t.revoked_at, u.email, u.role
+                         FROM api_tokens t JOIN users u ON u.id = t.user_id
+                         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled",
+                    )
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some(row) = row else { return Ok(None) };
+                    let token = api_token_row(&row)?;
+                    // One write a minute at most per token.
+                    if token.last_used_at.is_none_or(|t| now - t >= 60) {
+                        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                            .bind(token.id)
+                            .bind(now)
+                            .execute(&self.pool)
+                            .await?;
+                    }
+                    let role: String = row.try_get("role")?;
+                    let session = Session {
+                        user_id: token.user_id,
+                        email: row.try_get("email")?,
+                        role: Role::parse(&role)
+                            .ok_or_else(|| corrupt(format_args!("role {role:?}")))?,
+                        csrf_token: String::new(),
+                        created_at: token.created_at,
+                        last_seen_at: now,
+                    };
+                    Ok(Some((token, session)))
+                }
+
+                async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+                    let rows = sqlx::query(
+                        "SELECT id, user_id, name, scopes, created_at, last_used_at, revoked_at
+                         FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+                    )
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(api_token_row).collect()
+                }
+
+                async fn revoke_api_token(&self, user_id: i64, id: i64, now: i64) -> Result<bool> {
+                    Ok(sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = $3
+                         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                    )
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected()
+                        > 0)
                 }
 
                 async fn record_login_failure(

@@ -163,6 +163,36 @@ macro_rules! delegate_newsroom {
                     .delete_expired_sessions(created_before, seen_before)
                     .await
             }
+            async fn create_api_token(
+                &self,
+                user_id: i64,
+                name: &str,
+                token_hash: &str,
+                scopes: &str,
+                now: i64,
+            ) -> $crate::Result<$crate::ApiToken> {
+                self.$field
+                    .create_api_token(user_id, name, token_hash, scopes, now)
+                    .await
+            }
+            async fn api_token(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> $crate::Result<Option<($crate::ApiToken, $crate::Session)>> {
+                self.$field.api_token(token_hash, now).await
+            }
+            async fn api_tokens(&self, user_id: i64) -> $crate::Result<Vec<$crate::ApiToken>> {
+                self.$field.api_tokens(user_id).await
+            }
+            async fn revoke_api_token(
+                &self,
+                user_id: i64,
+                id: i64,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.revoke_api_token(user_id, id, now).await
+            }
             async fn record_login_failure(
                 &self,
                 key: &str,

@@ -25,6 +25,7 @@ pub fn cases() -> Vec<(&'static str, CaseFn)> {
         scheduled_issue_fires_once,
         refusals,
         desk_filters,
+        api_tokens,
     ]
 }
 
@@ -630,4 +631,48 @@ async fn desk_filters(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!((page.0.len(), page.1), (1, 3));
+}
+
+async fn api_tokens(ctx: Ctx) {
+    let s = &ctx.store;
+    let user = s
+        .create_user("bot@example.org", Role::Editor, "$argon2id$v=19$x")
+        .await
+        .unwrap();
+    let other = s
+        .create_user("other@example.org", Role::Admin, "$argon2id$v=19$x")
+        .await
+        .unwrap();
+    let made = s
+        .create_api_token(user.id, "importer", "hash-a", "read write", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        (made.name.as_str(), made.scopes.as_str(), made.revoked),
+        ("importer", "read write", false)
+    );
+    let (token, session) = s.api_token("hash-a", NOW + 100).await.unwrap().unwrap();
+    assert_eq!(token.id, made.id);
+    assert_eq!(
+        (session.email.as_str(), session.role),
+        ("bot@example.org", Role::Editor)
+    );
+    assert_eq!(
+        s.api_tokens(user.id).await.unwrap()[0].last_used_at,
+        Some(NOW + 100)
+    );
+    assert!(s.api_token("hash-b", NOW).await.unwrap().is_none());
+    // Only the owner revokes; a revoked token and a disabled account stop at once.
+    assert!(!s.revoke_api_token(other.id, made.id, NOW).await.unwrap());
+    s.set_user_disabled("bot@example.org", true).await.unwrap();
+    assert!(s.api_token("hash-a", NOW).await.unwrap().is_none());
+    s.set_user_disabled("bot@example.org", false).await.unwrap();
+    assert!(s.revoke_api_token(user.id, made.id, NOW).await.unwrap());
+    assert!(!s.revoke_api_token(user.id, made.id, NOW).await.unwrap());
+    assert!(s.api_token("hash-a", NOW).await.unwrap().is_none());
+    assert!(s.api_tokens(user.id).await.unwrap()[0].revoked);
+    let taken = s
+        .create_api_token(other.id, "copy", "hash-a", "read", NOW)
+        .await;
+    assert!(taken.is_err(), "token hashes are unique");
 }

@@ -339,7 +339,10 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     }
     // Admin pages depend on who asks and on drafts, which the change sequence
     // does not follow: never cached or validated.
-    if uri.path() == "/admin" || uri.path().starts_with("/admin/") {
+    if uri.path() == "/admin"
+        || uri.path().starts_with("/admin/")
+        || uri.path().starts_with("/api/v1/admin/")
+    {
         let mut response = next.run(request).await;
         response
             .headers_mut()

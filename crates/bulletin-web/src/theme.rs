@@ -76,6 +76,10 @@ const DEFAULT: &[(&str, &str)] = &[
         "admin_users.html",
         include_str!("../templates/admin_users.html"),
     ),
+    (
+        "admin_tokens.html",
+        include_str!("../templates/admin_tokens.html"),
+    ),
 ];
 
 /// Loaded and compiled templates. All are checked at start-up, so a broken
@@ -96,7 +100,10 @@ impl Theme {
         env!("CARGO_PKG_VERSION").hash(&mut fingerprint);
         // `.html` templates escape every value unless marked safe.
         for (name, source) in DEFAULT {
-            (name, source).hash(&mut fingerprint);
+            // Admin pages are never cached: they need not change public ETags.
+            if !name.starts_with("admin_") {
+                (name, source).hash(&mut fingerprint);
+            }
             env.add_template(name, source)
                 .map_err(|source| WebError::Template {
                     name: (*name).to_owned(),
@@ -118,7 +125,9 @@ impl Theme {
                 }
                 let name = name.to_owned();
                 let source = std::fs::read_to_string(&path).map_err(folder_error)?;
-                (&name, &source).hash(&mut fingerprint);
+                if !name.starts_with("admin_") {
+                    (&name, &source).hash(&mut fingerprint);
+                }
                 env.add_template_owned(name.clone(), source)
                     .map_err(|source| WebError::Template {
                         name: path.display().to_string(),

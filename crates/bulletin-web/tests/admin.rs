@@ -1077,3 +1077,493 @@ async fn a_scheduled_issue_goes_live_at_its_time() {
     );
     assert!(when[0].at >= now + 2);
 }
+
+// ---------------------------------------------------------------------------------
+// The staff API
+
+/// One API call with a bearer token and a JSON body; the status and the JSON
+/// answer (`Null` when there is none), and the content type.
+async fn api(
+    site: &Site,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value, String) {
+    let mut c = Client::new(site);
+    let auth = token.map(|t| format!("Authorization: Bearer {t}"));
+    let mut extra: Vec<&str> = vec!["Content-Type: application/json"];
+    if let Some(a) = &auth {
+        extra.push(a);
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let reply = c.send(method, path, body.as_bytes(), &extra).await;
+    let json = if reply.body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&reply.body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", reply.text()))
+    };
+    let content_type = reply.header("content-type").unwrap_or("").to_owned();
+    (reply.status, json, content_type)
+}
+
+/// Makes a token through the admin page; the token as shown once.
+async fn make_token(c: &mut Client<'_>, name: &str, scopes: &[&str]) -> String {
+    let csrf = c.csrf().await;
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "create"),
+        ("name", name),
+    ];
+    for s in scopes {
+        form.push(("scope", s));
+    }
+    let reply = c.post("/admin/tokens", &form).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let page = reply.text();
+    let start = page.find("<code class=\"token\">").unwrap() + "<code class=\"token\">".len();
+    page[start..start + page[start..].find('<').unwrap()].to_owned()
+}
+
+fn story_json(headline: &str) -> serde_json::Value {
+    serde_json::json!({
+        "headline": headline,
+        "dateline": { "places": ["Bishkek"], "date": "2021-08-09" },
+        "body": ["A lead paragraph from the API.", "A second paragraph."],
+        "tags": ["political rights"],
+    })
+}
+
+#[tokio::test]
+async fn staff_api_with_tokens() {
+    let site = newsroom_site(Default::default()).await;
+    let mut editor = Client::new(&site);
+    editor.sign_in("editor@example.org").await;
+    let token = make_token(&mut editor, "wire importer", &["read", "write", "publish"]).await;
+    assert!(token.starts_with("bt_"));
+    // Only a hash is stored.
+    let listed = editor.get("/admin/tokens").await.text();
+    assert!(!listed.contains(&token), "a token is shown once");
+
+    // No token, a bad one, or the session cookie: 401 with a problem body.
+    let (status, problem, content_type) =
+        api(&site, "GET", "/api/v1/admin/stories", None, None).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (401, "application/problem+json")
+    );
+    assert!(problem["detail"].as_str().unwrap().contains("Bearer"));
+    assert_eq!(
+        api(
+            &site,
+            "GET",
+            "/api/v1/admin/stories",
+            Some("bt_forged"),
+            None
+        )
+        .await
+        .0,
+        401
+    );
+    let cookie_only = editor.get("/api/v1/admin/stories").await;
+    assert_eq!(cookie_only.status, 401, "the API takes no cookies");
+
+    // Write a draft, read it, save on its version, conflict on an old one.
+    let (status, created, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/stories",
+        Some(&token),
+        Some(story_json("Bishkek wire story")),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let slug = created["slug"].as_str().unwrap().to_owned();
+    assert_eq!(created["version"], 1);
+    let (status, got, _) = api(
+        &site,
+        "GET",
+        &format!("/api/v1/admin/stories/{slug}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(got["state"], "draft");
+    assert_eq!(got["story"]["dateline"]["places"][0], "Bishkek");
+    assert_eq!(got["story"]["countries"][0], "KG");
+    let mut edit = story_json("Bishkek wire story");
+    edit["body"][0] = "A corrected lead.".into();
+    edit["version"] = 1.into();
+    let (status, saved, _) = api(
+        &site,
+        "PUT",
+        &format!("/api/v1/admin/stories/{slug}"),
+        Some(&token),
+        Some(edit.clone()),
+    )
+    .await;
+    assert_eq!((status, saved["version"].as_u64()), (200, Some(2)));
+    let (status, conflict, content_type) = api(
+        &site,
+        "PUT",
+        &format!("/api/v1/admin/stories/{slug}"),
+        Some(&token),
+        Some(edit),
+    )
+    .await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (409, "application/problem+json")
+    );
+    assert_eq!(conflict["current"]["version"], 2);
+    assert_eq!(conflict["current"]["story"]["body"][0], "A corrected lead.");
+
+    // Bad input: each a problem with the right status, nothing written.
+    let before = site.store.desk(&Default::default()).await.unwrap().1;
+    for (body, status) in [
+        (serde_json::json!("not an object"), 400),
+        (
+            serde_json::json!({ "headline": "x", "dateline": { "date": "2021-08-09" }, "body": ["p"], "colour": "red" }),
+            400,
+        ),
+        (
+            serde_json::json!({ "headline": "", "dateline": { "date": "2021-08-09" }, "body": ["p"] }),
+            422,
+        ),
+        (
+            serde_json::json!({ "headline": "x", "dateline": { "date": "2021-02-30" }, "body": ["p"] }),
+            422,
+        ),
+        (
+            serde_json::json!({ "headline": "<script>x</script>", "dateline": { "date": "2021-08-09" }, "body": ["a\n\nb"] }),
+            422,
+        ),
+    ] {
+        let (got, problem, content_type) = api(
+            &site,
+            "POST",
+            "/api/v1/admin/stories",
+            Some(&token),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            (got, content_type.as_str()),
+            (status, "application/problem+json"),
+            "{body}: {problem}"
+        );
+        assert!(!problem["detail"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(
+        site.store.desk(&Default::default()).await.unwrap().1,
+        before
+    );
+
+    // An issue through the API: create, arrange, publish; the story is public.
+    let (status, issue, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/issues",
+        Some(&token),
+        Some(serde_json::json!({ "number": 30, "date": "2021-08-12" })),
+    )
+    .await;
+    assert_eq!((status, issue["status"].as_str()), (201, Some("draft")));
+    assert_eq!(
+        api(
+            &site,
+            "POST",
+            "/api/v1/admin/issues",
+            Some(&token),
+            Some(serde_json::json!({ "number": 30 }))
+        )
+        .await
+        .0,
+        409
+    );
+    let (status, issue, _) = api(
+        &site,
+        "PUT",
+        "/api/v1/admin/issues/30/stories",
+        Some(&token),
+        Some(serde_json::json!({ "stories": [slug] })),
+    )
+    .await;
+    assert_eq!(status, 200, "{issue}");
+    assert_eq!(issue["stories"][0]["slug"], slug.as_str());
+    let (status, bad, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/issues/30/schedule",
+        Some(&token),
+        Some(serde_json::json!({ "at": "tomorrow" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{bad}");
+    let (status, published, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/issues/30/publish",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, published["stories_published"].as_u64()),
+        (200, Some(1))
+    );
+    let mut visitor = Client::new(&site);
+    assert_eq!(
+        visitor.get(&format!("/2021/08/09/{slug}/")).await.status,
+        200
+    );
+    let (status, audit, _) = api(&site, "GET", "/api/v1/admin/audit", Some(&token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(audit["entries"][0]["action"], "publish");
+    assert_eq!(audit["entries"][0]["actor"], "editor@example.org");
+
+    // Revoked: refused at once.
+    let page = editor.get("/admin/tokens").await.text();
+    let id = hidden(&page, "id");
+    let csrf = hidden(&page, "csrf");
+    let reply = editor
+        .post(
+            "/admin/tokens",
+            &[("csrf", &csrf), ("action", "revoke"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(
+        api(&site, "GET", "/api/v1/admin/stories", Some(&token), None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_are_limited_by_scope_and_role() {
+    let site = newsroom_site(Default::default()).await;
+    let mut editor = Client::new(&site);
+    editor.sign_in("editor@example.org").await;
+    let read_only = make_token(&mut editor, "reader", &["read"]).await;
+    let (status, problem, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/stories",
+        Some(&read_only),
+        Some(story_json("Nope")),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(problem["detail"].as_str().unwrap().contains("write scope"));
+    assert_eq!(
+        api(
+            &site,
+            "GET",
+            "/api/v1/admin/stories",
+            Some(&read_only),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+
+    // A contributor's token with every scope still cannot publish or see issues.
+    let mut writer = Client::new(&site);
+    writer.sign_in("writer@example.org").await;
+    let token = make_token(&mut writer, "everything", &["read", "write", "publish"]).await;
+    let (status, created, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/stories",
+        Some(&token),
+        Some(story_json("Contributor draft")),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let slug = created["slug"].as_str().unwrap();
+    let got = site.store.desk_story(slug).await.unwrap().unwrap();
+    assert!(got.story.tags.is_empty(), "contributors do not tag");
+    let (status, problem, _) = api(
+        &site,
+        "POST",
+        &format!("/api/v1/admin/stories/{slug}/publish"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("role (contributor)")
+    );
+    assert_eq!(
+        api(&site, "GET", "/api/v1/admin/issues", Some(&token), None)
+            .await
+            .0,
+        403
+    );
+    // Nor open another person's draft.
+    let (_, other, _) = api(
+        &site,
+        "POST",
+        "/api/v1/admin/stories",
+        Some(&make_token(&mut editor, "w", &["write"]).await),
+        Some(story_json("Editor draft")),
+    )
+    .await;
+    let other = other["slug"].as_str().unwrap();
+    assert_eq!(
+        api(
+            &site,
+            "GET",
+            &format!("/api/v1/admin/stories/{other}"),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert!(site.store.story(slug).await.unwrap().is_none());
+}
+
+/// Every operation the OpenAPI description lists is routed (no 404 or 405),
+/// and the description is valid JSON of OpenAPI 3.1.
+#[tokio::test]
+async fn the_openapi_description_matches_the_routes() {
+    let site = newsroom_site(Default::default()).await;
+    let (status, doc, content_type) = api(&site, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 14, "{}", paths.len());
+    let mut operations = 0;
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{slug}", "no-such-story")
+            .replace("{number}", "999");
+        for method in ["get", "post", "put", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            operations += 1;
+            let body = (method == "post" || method == "put").then(|| serde_json::json!({}));
+            let (status, _, _) = api(&site, &method.to_uppercase(), &concrete, None, body).await;
+            assert!(status != 404 && status != 405, "{method} {path}: {status}");
+            // Staff operations say so, and answer 401 without a token.
+            if op.get("security").is_some() {
+                assert_eq!(status, 401, "{method} {path}");
+            }
+        }
+    }
+    assert!(operations >= 18, "{operations}");
+}
+
+/// Every kind of newsroom page, as a signed-in admin sees it (and the sign-in
+/// and setup pages), for the HTML validator: (name, HTML).
+pub(super) async fn pages_to_validate() -> Vec<(String, String)> {
+    let site = newsroom_site(bulletin_web::Options {
+        setup_token: Some("validate-setup".into()),
+        ..Default::default()
+    })
+    .await;
+    let mut pages = Vec::new();
+    let mut anonymous = Client::new(&site);
+    pages.push((
+        "login".into(),
+        anonymous.get("/admin/login?expired=1").await.text(),
+    ));
+    pages.push((
+        "setup".into(),
+        anonymous
+            .get("/admin/setup?token=validate-setup")
+            .await
+            .text(),
+    ));
+    let wrong = anonymous
+        .try_sign_in("admin@example.org", "wrong password!!")
+        .await;
+    pages.push(("login-refused".into(), wrong.text()));
+
+    let mut c = Client::new(&site);
+    c.sign_in("admin@example.org").await;
+    let slug = write_draft(&mut c, "A draft to validate").await;
+    let csrf = c.csrf().await;
+    let mut preview = story_form(&csrf, "A <b>preview</b>");
+    preview.retain(|(k, _)| *k != "action");
+    preview.push(("action", "preview"));
+    pages.push((
+        "preview".into(),
+        c.post("/admin/stories/new", &preview).await.text(),
+    ));
+    pages.push((
+        "refused-story".into(),
+        c.post("/admin/stories/new", &story_form(&csrf, ""))
+            .await
+            .text(),
+    ));
+    let mut save = story_form(&csrf, "A draft to validate");
+    save[5] = ("body", "Changed once.");
+    save.push(("version", "1"));
+    c.post(&format!("/admin/stories/{slug}"), &save).await;
+    save[5] = ("body", "Changed from an old version.");
+    pages.push((
+        "conflict".into(),
+        c.post(&format!("/admin/stories/{slug}"), &save)
+            .await
+            .text(),
+    ));
+    c.post(
+        "/admin/issues",
+        &[("csrf", &csrf), ("number", "40"), ("date", "2021-08-01")],
+    )
+    .await;
+    c.post("/admin/issues/40", &[("csrf", &csrf), ("add", &slug)])
+        .await;
+    c.post(
+        "/admin/issues",
+        &[("csrf", &csrf), ("number", "41"), ("date", "2021-08-08")],
+    )
+    .await;
+    for path in [
+        "/admin/?note=saved",
+        "/admin/stories/new",
+        &format!("/admin/stories/{slug}?note=saved"),
+        &format!("/admin/stories/{slug}/history?a=1&b=2"),
+        "/admin/issues",
+        "/admin/issues/40",
+        "/admin/issues/41",
+        "/admin/audit",
+        "/admin/users",
+        "/admin/stories/no-such-story",
+    ] {
+        pages.push((path.to_owned(), c.get(path).await.text()));
+    }
+    c.post("/admin/issues/40/publish", &[("csrf", &csrf)]).await;
+    pages.push((
+        "published-issue".into(),
+        c.get("/admin/issues/40").await.text(),
+    ));
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("action", "create"),
+        ("name", "validator"),
+    ];
+    form.push(("scope", "read"));
+    pages.push((
+        "token-made".into(),
+        c.post("/admin/tokens", &form).await.text(),
+    ));
+    pages.push((
+        "forbidden".into(),
+        c.post("/admin/stories/new", &story_form("forged", "x"))
+            .await
+            .text(),
+    ));
+    pages
+}

@@ -420,15 +420,36 @@ fn demo_serves_the_sample_archive() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    // A panic below must not leave the server running (it holds the test's
+    // output open, and the test run would never end).
+    struct KillOnDrop(u32);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+    let guard = KillOnDrop(child.id());
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = lines
-        .map_while(Result::ok)
-        .find_map(|l| {
-            let rest = l.split("open http://").nth(1)?;
-            rest.split('/').next().map(str::to_owned)
-        })
-        .expect("demo prints the address to open");
+    // First run: a one-time link to create the first admin, then the address.
+    let mut setup = None;
+    let mut addr = None;
+    for line in lines.map_while(Result::ok) {
+        if let Some((_, token)) = line.split_once("/admin/setup?token=") {
+            setup = token.split(' ').next().map(str::to_owned);
+        } else if let Some(rest) = line.split("open http://").nth(1) {
+            addr = rest.split('/').next().map(str::to_owned);
+            break;
+        }
+    }
+    let addr = addr.expect("demo prints the address to open");
+    let setup = setup.expect("a new data directory gets a setup link");
     let get = |path: &str| http_get(&addr, path);
+    let page = get(&format!("/admin/setup?token={setup}"));
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Create the first admin account"), "{page}");
+    assert!(get("/admin/setup?token=guess").starts_with("HTTP/1.1 404"));
     let home = get("/");
     assert!(home.starts_with("HTTP/1.1 200"), "{home}");
     assert!(home.contains("<h1>Issue "), "{home}");
@@ -443,6 +464,7 @@ fn demo_serves_the_sample_archive() {
         .status()
         .unwrap();
     assert!(child.wait().unwrap().success());
+    std::mem::forget(guard);
 }
 
 #[test]

@@ -16,6 +16,15 @@ impl Form {
         )
     }
 
+    /// Every value of a repeated field (checkboxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()

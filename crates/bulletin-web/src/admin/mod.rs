@@ -10,6 +10,7 @@
 // returned once per request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod api;
 pub mod auth;
 mod diff;
 mod forms;
@@ -57,6 +58,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/issues/{number}/unpublish", post(unpublish_issue))
         .route("/admin/audit", get(audit_log))
         .route("/admin/users", get(users).post(user_action))
+        .route("/admin/tokens", get(tokens).post(token_action))
+        .merge(api::routes())
 }
 
 /// A signed-in staff member, as handlers see them.
@@ -276,6 +279,7 @@ fn note_text(code: Option<&str>) -> Option<&'static str> {
         "signed-out-everywhere" => "Every other session has been signed out.",
         "user-added" => "Account added.",
         "user-changed" => "Account updated.",
+        "token-revoked" => "Token revoked: it no longer works.",
         _ => return None,
     })
 }
@@ -1922,5 +1926,185 @@ async fn user_action(
     match result {
         Ok(note) => redirect(&format!("/admin/users?note={note}")),
         Err(e) => store_error(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// API tokens (each staff member manages their own)
+
+async fn tokens(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let staff = match Staff::of(&state, &headers, &uri).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    tokens_page(
+        &state,
+        &staff,
+        StatusCode::OK,
+        None,
+        None,
+        note_text(q.get("note").map(String::as_str)),
+    )
+    .await
+}
+
+async fn tokens_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    new_token: Option<(&str, &str)>,
+    error: Option<&str>,
+    note: Option<&str>,
+) -> Response {
+    let list = match state.store.api_tokens(staff.session.user_id).await {
+        Ok(l) => l,
+        Err(e) => return store_error(e),
+    };
+    let when = |t: i64| {
+        jiff::Timestamp::from_second(t)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    };
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|t| context! {
+            id => t.id, name => t.name.clone(), scopes => t.scopes.clone(), created => when(t.created_at),
+            last_used => t.last_used_at.map(when), revoked => t.revoked,
+        })
+        .collect();
+    page(
+        state,
+        Some(staff),
+        status,
+        "admin_tokens.html",
+        context! {
+            tokens => rows, error => error, note => note,
+            new_token => new_token.map(|(name, token)| context! { name => name, token => token }),
+            scopes => api::Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        },
+    )
+}
+
+async fn token_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let (staff, form) = match story_action(&state, &headers, &uri, &body, Role::Contributor).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let now = auth::now();
+    match form.get("action").unwrap_or("") {
+        "create" => {
+            let name = form.get("name").unwrap_or("").trim();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return tokens_page(
+                    &state,
+                    &staff,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some("Name the token (up to 100 characters), e.g. what uses it."),
+                    None,
+                )
+                .await;
+            }
+            let scopes: Vec<&str> = api::Scope::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .filter(|s| form.all("scope").contains(s))
+                .collect();
+            if scopes.is_empty() {
+                return tokens_page(
+                    &state,
+                    &staff,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some("Choose at least one scope."),
+                    None,
+                )
+                .await;
+            }
+            let Ok(secret) = auth::random_token() else {
+                return store_error(StoreError::Corrupt("no randomness".into()));
+            };
+            let token = format!("bt_{secret}");
+            if let Err(e) = state
+                .store
+                .create_api_token(
+                    staff.session.user_id,
+                    name,
+                    &auth::id_hash(&token),
+                    &scopes.join(" "),
+                    now,
+                )
+                .await
+            {
+                return store_error(e);
+            }
+            let _ = state
+                .store
+                .record_audit(
+                    &staff.actor(),
+                    "create",
+                    "api token",
+                    name,
+                    &scopes.join(" "),
+                    now,
+                )
+                .await;
+            // Shown once, on this page only; only its hash is kept.
+            tokens_page(
+                &state,
+                &staff,
+                StatusCode::OK,
+                Some((name, &token)),
+                None,
+                None,
+            )
+            .await
+        }
+        "revoke" => {
+            let id: i64 = form.get("id").and_then(|v| v.parse().ok()).unwrap_or(0);
+            match state
+                .store
+                .revoke_api_token(staff.session.user_id, id, now)
+                .await
+            {
+                Ok(true) => {
+                    let _ = state
+                        .store
+                        .record_audit(
+                            &staff.actor(),
+                            "revoke",
+                            "api token",
+                            &id.to_string(),
+                            "",
+                            now,
+                        )
+                        .await;
+                    redirect("/admin/tokens?note=token-revoked")
+                }
+                Ok(false) => not_found(&state, &staff, "such token of yours"),
+                Err(e) => store_error(e),
+            }
+        }
+        _ => {
+            tokens_page(
+                &state,
+                &staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some("Unknown action."),
+                None,
+            )
+            .await
+        }
     }
 }
