@@ -286,6 +286,15 @@ pub trait Newsroom: Send + Sync {
         actor: &Actor,
         now: i64,
     ) -> Result<()>;
+    /// Sets (or clears) the date of an issue that is not published; its drafts'
+    /// footers follow.
+    async fn set_issue_date(
+        &self,
+        number: u32,
+        date: Option<Date>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<()>;
     /// Sets the drafts of an issue that is not published: exactly `slugs`, in this
     /// order. Drafts left out leave the issue; a story in another issue, or a
     /// public one, is refused.
@@ -1433,6 +1442,54 @@ macro_rules! newsroom_impl {
                     .execute(&mut *import.tx)
                     .await?;
                     audit(&mut import.tx, actor, "create", "issue", &number.to_string(), "", now)
+                        .await?;
+                    import.tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn set_issue_date(
+                    &self,
+                    number: u32,
+                    date: Option<bulletin_core::Date>,
+                    actor: &Actor,
+                    now: i64,
+                ) -> Result<()> {
+                    let mut import = self.begin_newsroom().await?;
+                    match issue_head(&mut import.tx, number).await? {
+                        None => return Err(not_found("issue", number)),
+                        Some((_, IssueStatus::Published)) => {
+                            return Err(refused(format!(
+                                "issue {number} is published: unpublish it to change its date"
+                            )));
+                        }
+                        Some(_) => {}
+                    }
+                    let sql = format!(
+                        "UPDATE issues SET date = {} WHERE number = $1",
+                        date_cast("$2")
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(i64::from(number))
+                        .bind(date.map(|d| d.to_string()))
+                        .execute(&mut *import.tx)
+                        .await?;
+                    let slugs: Vec<String> =
+                        sqlx::query_scalar("SELECT slug FROM drafts WHERE issue_number = $1")
+                            .bind(i64::from(number))
+                            .fetch_all(&mut *import.tx)
+                            .await?;
+                    for slug in slugs {
+                        if let Some((mut story, _, _)) = draft_of(&mut import.tx, &slug).await? {
+                            story.issue = Some(IssueRef { number, date });
+                            sqlx::query("UPDATE drafts SET content = $2 WHERE slug = $1")
+                                .bind(&slug)
+                                .bind(story_content(&story)?)
+                                .execute(&mut *import.tx)
+                                .await?;
+                        }
+                    }
+                    let detail = date.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into());
+                    audit(&mut import.tx, actor, "date", "issue", &number.to_string(), &detail, now)
                         .await?;
                     import.tx.commit().await?;
                     Ok(())

@@ -193,6 +193,15 @@ macro_rules! delegate_newsroom {
             ) -> $crate::Result<bool> {
                 self.$field.revoke_api_token(user_id, id, now).await
             }
+            async fn set_issue_date(
+                &self,
+                number: u32,
+                date: Option<bulletin_core::Date>,
+                actor: &$crate::Actor,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field.set_issue_date(number, date, actor, now).await
+            }
             async fn record_login_failure(
                 &self,
                 key: &str,

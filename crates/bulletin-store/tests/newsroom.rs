@@ -532,6 +532,22 @@ async fn refusals(ctx: Ctx) {
     refused(s.publish_issue(2, &actor, NOW).await, "no date");
     refused(s.schedule_issue(2, NOW + 10, &actor, NOW).await, "no date");
     assert!(s.story(&b).await.unwrap().is_none(), "nothing half-done");
+    // Given a date, the draft's footer follows it.
+    s.set_issue_date(2, Some(date(2021, 1, 14)), &actor, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.desk_story(&b).await.unwrap().unwrap().story.issue,
+        Some(IssueRef {
+            number: 2,
+            date: Some(date(2021, 1, 14))
+        })
+    );
+    assert_eq!(
+        s.issue_desk(2).await.unwrap().unwrap().date,
+        Some(date(2021, 1, 14))
+    );
+    s.set_issue_date(2, None, &actor, NOW).await.unwrap();
     // A story already public cannot be put in an issue being built.
     s.publish_issue(1, &actor, NOW).await.unwrap();
     refused(
@@ -545,6 +561,7 @@ async fn refusals(ctx: Ctx) {
             .await,
         "is published",
     );
+    refused(s.set_issue_date(1, None, &actor, NOW).await, "is published");
     // Same headline, date and issue as a public story: refused at publishing,
     // and the draft stays a draft.
     let mut twin = story("Story A", date(2021, 7, 18));

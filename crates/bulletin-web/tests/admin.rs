@@ -909,10 +909,28 @@ async fn bad_input_is_refused_and_nothing_is_half_saved() {
         "{}",
         reply.text()
     );
-    // Publishing an issue without a date says what to do.
+    // Publishing an issue without a date says what to do; the builder sets one.
     let reply = c.post("/admin/issues/6/publish", &[("csrf", &csrf)]).await;
     assert_eq!(reply.status, 409);
     assert!(reply.text().contains("has no date"));
+    let reply = c
+        .post(
+            "/admin/issues/6/date",
+            &[("csrf", &csrf), ("date", "2021-02-30")],
+        )
+        .await;
+    assert_eq!(reply.status, 422);
+    let reply = c
+        .post(
+            "/admin/issues/6/date",
+            &[("csrf", &csrf), ("date", "2021-07-29")],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(
+        site.store.issue_desk(6).await.unwrap().unwrap().date,
+        Some("2021-07-29".parse().unwrap())
+    );
     // An issue number out of sequence is warned about.
     assert_eq!(
         c.post("/admin/issues", &create("48", "2021-06-16"))

@@ -478,7 +478,7 @@ async fn newsroom(client: Client, base: String, shots: PathBuf) {
         wait_for_path(&client, "/admin/issues/600").await.path(),
         "/admin/issues/600"
     );
-    let form = client.form(Locator::Css("form.filters")).await.unwrap();
+    let form = client.form(Locator::Css("form.add-story")).await.unwrap();
     form.set_by_name("add", slug).await.unwrap();
     form.submit().await.unwrap();
     client

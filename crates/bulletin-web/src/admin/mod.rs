@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/issues/{number}",
             get(issue_builder).post(arrange_issue),
         )
+        .route("/admin/issues/{number}/date", post(date_issue))
         .route("/admin/issues/{number}/publish", post(publish_issue))
         .route("/admin/issues/{number}/schedule", post(schedule_issue))
         .route("/admin/issues/{number}/unpublish", post(unpublish_issue))
@@ -1619,6 +1620,45 @@ async fn arrange_issue(
         .await
     {
         Ok(()) => redirect(&format!("/admin/issues/{number}?note=arranged")),
+        Err(e) => refused(&state, &staff, e),
+    }
+}
+
+async fn date_issue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (staff, form) = match story_action(&state, &headers, &uri, &body, Role::Editor).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(number) = issue_number(&number) else {
+        return not_found(&state, &staff, "such issue");
+    };
+    let date = match form.get("date").map(str::trim).unwrap_or("") {
+        "" => None,
+        d => match d.parse::<bulletin_core::Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return message(
+                    &state,
+                    Some(&staff),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Not changed",
+                    &format!("{d:?} is not a date: use YYYY-MM-DD."),
+                );
+            }
+        },
+    };
+    match state
+        .store
+        .set_issue_date(number, date, &staff.actor(), auth::now())
+        .await
+    {
+        Ok(()) => redirect(&format!("/admin/issues/{number}?note=saved")),
         Err(e) => refused(&state, &staff, e),
     }
 }
