@@ -948,22 +948,9 @@ pub(crate) fn into_page(mut rows: Vec<StoryRow>, limit: u32) -> Result<crate::St
 }
 
 pub(crate) fn revision(number: i64, content: &str, replaced_at: String) -> Result<crate::Revision> {
-    let json: bulletin_core::StoryJson = serde_json::from_str(content)
-        .map_err(|e| corrupt(format_args!("revision {number}: {e}")))?;
     // Not `Story::try_from`: a stored revision is shown as it was, even if the
     // rules have tightened since.
-    let story = Story {
-        slug: json.slug,
-        headline: json.headline,
-        dateline: json.dateline,
-        body: json.body,
-        tags: json.tags,
-        countries: json.countries,
-        issue: json.issue,
-        first_published: json.first_published,
-        copyright: json.copyright,
-        access: json.access,
-    };
+    let story = crate::newsroom::story_from_content(&format!("revision {number}"), content)?;
     Ok(crate::Revision {
         number: u32::try_from(number).map_err(|_| corrupt(format_args!("revision {number}")))?,
         story,

@@ -12,7 +12,9 @@
 //! the archives; [`Store::latest_issue`] and [`Store::neighbour_issues`] serve the
 //! home and issue pages without [`Store::issues`]; [`Store::story_index`] feeds
 //! sitemaps; [`Store::last_change`] and [`Store::latest_change`] (one index lookup
-//! each) make HTTP validators and cache keys.
+//! each) make HTTP validators and cache keys. The newsroom's reads and writes
+//! (drafts, versions, issues being built, publishing, sessions, audit log) are the
+//! [`Newsroom`] supertrait, in `newsroom.rs`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), bulletin_store::StoreError> {
@@ -189,8 +191,9 @@ pub struct Counts {
 
 /// The single source of truth. Implementations: SQLite and PostgreSQL.
 ///
-/// Everything a `Store` reads here is public: unpublished stories live in the
-/// newsroom's tables ([`Newsroom`]), which only the admin area reads.
+/// Every story these methods read is public: unpublished stories live in the
+/// newsroom's tables ([`Newsroom`]), which only the admin area reads. Issues are
+/// listed whatever their status (each says its own); the site shows published ones.
 #[async_trait]
 pub trait Store: Newsroom + Send + Sync {
     /// "sqlite" or "postgres".

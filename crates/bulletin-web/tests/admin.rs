@@ -1311,6 +1311,15 @@ async fn staff_api_with_tokens() {
     .await;
     assert_eq!(status, 200, "{issue}");
     assert_eq!(issue["stories"][0]["slug"], slug.as_str());
+    let (status, dated, _) = api(
+        &site,
+        "PUT",
+        "/api/v1/admin/issues/30/date",
+        Some(&token),
+        Some(serde_json::json!({ "date": "2021-08-13" })),
+    )
+    .await;
+    assert_eq!((status, dated["date"].as_str()), (200, Some("2021-08-13")));
     let (status, bad, _) = api(
         &site,
         "POST",

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/issues", get(list_issues).post(create_issue))
         .route("/api/v1/admin/issues/{number}", get(get_issue))
         .route("/api/v1/admin/issues/{number}/stories", put(arrange_issue))
+        .route("/api/v1/admin/issues/{number}/date", put(date_issue))
         .route("/api/v1/admin/issues/{number}/publish", post(publish_issue))
         .route(
             "/api/v1/admin/issues/{number}/schedule",
@@ -549,6 +550,18 @@ fn issue_json(i: &bulletin_store::IssueDesk) -> Value {
     })
 }
 
+/// An issue as JSON after a change, with `status`.
+async fn issue_answer(state: &AppState, number: u32, status: StatusCode) -> Response {
+    match state.store.issue_desk(number).await {
+        Ok(Some(i)) => json_response(status, &issue_json(&i)),
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            &format!("there is no issue {number}"),
+        ),
+        Err(e) => store_problem(e),
+    }
+}
+
 fn parse_number(text: &str) -> Result<u32, Response> {
     text.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
         problem(
@@ -607,11 +620,7 @@ async fn create_issue(State(state): State<AppState>, headers: HeaderMap, body: B
         .create_issue(input.number, date, &c.actor(), auth::now())
         .await
     {
-        Ok(()) => match state.store.issue_desk(input.number).await {
-            Ok(Some(i)) => json_response(StatusCode::CREATED, &issue_json(&i)),
-            Ok(None) => problem(StatusCode::INTERNAL_SERVER_ERROR, "the new issue vanished"),
-            Err(e) => store_problem(e),
-        },
+        Ok(()) => issue_answer(&state, input.number, StatusCode::CREATED).await,
         Err(e) => store_problem(e),
     }
 }
@@ -655,14 +664,46 @@ async fn arrange_issue(
         .set_issue_stories(number, &input.stories, &c.actor(), auth::now())
         .await
     {
-        Ok(()) => match state.store.issue_desk(number).await {
-            Ok(Some(i)) => json_response(StatusCode::OK, &issue_json(&i)),
-            Ok(None) => problem(
-                StatusCode::NOT_FOUND,
-                &format!("there is no issue {number}"),
-            ),
-            Err(e) => store_problem(e),
+        Ok(()) => issue_answer(&state, number, StatusCode::OK).await,
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueDate {
+    /// YYYY-MM-DD, or null for unknown.
+    date: Option<String>,
+}
+
+async fn date_issue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Response {
+    let c = try_response!(caller(&state, &headers).await);
+    try_response!(c.may(Scope::Write, Role::Editor));
+    let number = try_response!(parse_number(&number));
+    let input: IssueDate = try_response!(parse_json(&body));
+    let date = match input.date.as_deref() {
+        None => None,
+        Some(d) => match d.parse::<bulletin_core::Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &format!("{d:?} is not a date: use YYYY-MM-DD"),
+                );
+            }
         },
+    };
+    match state
+        .store
+        .set_issue_date(number, date, &c.actor(), auth::now())
+        .await
+    {
+        Ok(()) => issue_answer(&state, number, StatusCode::OK).await,
         Err(e) => store_problem(e),
     }
 }

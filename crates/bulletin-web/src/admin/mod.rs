@@ -1173,6 +1173,30 @@ async fn story_action(
     Ok((staff, form))
 }
 
+/// The common start of a POST that acts on an issue: session, CSRF, editor role,
+/// an issue number.
+async fn issue_action(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    number: &str,
+    body: &Bytes,
+) -> Result<(Staff, Form, u32), Response> {
+    let (staff, form) = story_action(state, headers, uri, body, Role::Editor).await?;
+    match issue_number(number) {
+        Some(n) => Ok((staff, form, n)),
+        None => Err(not_found(state, &staff, "such issue")),
+    }
+}
+
+/// A store write's answer: a redirect to `to` when it worked, else why not.
+fn done<T>(state: &AppState, staff: &Staff, result: Result<T, StoreError>, to: &str) -> Response {
+    match result {
+        Ok(_) => redirect(to),
+        Err(e) => refused(state, staff, e),
+    }
+}
+
 async fn publish_story(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1184,14 +1208,16 @@ async fn publish_story(
         Ok(x) => x,
         Err(r) => return r,
     };
-    match state
+    let result = state
         .store
         .publish_story(&slug, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect(&format!("/admin/stories/{slug}?note=published")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/stories/{slug}?note=published"),
+    )
 }
 
 async fn unpublish_story(
@@ -1205,14 +1231,16 @@ async fn unpublish_story(
         Ok(x) => x,
         Err(r) => return r,
     };
-    match state
+    let result = state
         .store
         .unpublish_story(&slug, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect(&format!("/admin/stories/{slug}?note=unpublished")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/stories/{slug}?note=unpublished"),
+    )
 }
 
 async fn delete_story(
@@ -1226,14 +1254,11 @@ async fn delete_story(
         Ok(x) => x,
         Err(r) => return r,
     };
-    match state
+    let result = state
         .store
         .delete_desk_story(&slug, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect("/admin/?note=deleted"),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(&state, &staff, result, "/admin/?note=deleted")
 }
 
 async fn history(
@@ -1579,12 +1604,9 @@ async fn arrange_issue(
     Path(number): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (staff, form) = match story_action(&state, &headers, &uri, &body, Role::Editor).await {
+    let (staff, form, number) = match issue_action(&state, &headers, &uri, &number, &body).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(number) = issue_number(&number) else {
-        return not_found(&state, &staff, "such issue");
     };
     let desk = match state.store.issue_desk(number).await {
         Ok(Some(d)) => d,
@@ -1614,14 +1636,16 @@ async fn arrange_issue(
     {
         order.swap(i, i + 1);
     }
-    match state
+    let result = state
         .store
         .set_issue_stories(number, &order, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect(&format!("/admin/issues/{number}?note=arranged")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/issues/{number}?note=arranged"),
+    )
 }
 
 async fn date_issue(
@@ -1631,12 +1655,9 @@ async fn date_issue(
     Path(number): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (staff, form) = match story_action(&state, &headers, &uri, &body, Role::Editor).await {
+    let (staff, form, number) = match issue_action(&state, &headers, &uri, &number, &body).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(number) = issue_number(&number) else {
-        return not_found(&state, &staff, "such issue");
     };
     let date = match form.get("date").map(str::trim).unwrap_or("") {
         "" => None,
@@ -1653,14 +1674,16 @@ async fn date_issue(
             }
         },
     };
-    match state
+    let result = state
         .store
         .set_issue_date(number, date, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect(&format!("/admin/issues/{number}?note=saved")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/issues/{number}?note=saved"),
+    )
 }
 
 async fn publish_issue(
@@ -1670,21 +1693,20 @@ async fn publish_issue(
     Path(number): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (staff, _) = match story_action(&state, &headers, &uri, &body, Role::Editor).await {
+    let (staff, _, number) = match issue_action(&state, &headers, &uri, &number, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(number) = issue_number(&number) else {
-        return not_found(&state, &staff, "such issue");
-    };
-    match state
+    let result = state
         .store
         .publish_issue(number, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(_) => redirect(&format!("/admin/issues/{number}?note=published")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/issues/{number}?note=published"),
+    )
 }
 
 async fn schedule_issue(
@@ -1694,12 +1716,9 @@ async fn schedule_issue(
     Path(number): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (staff, form) = match story_action(&state, &headers, &uri, &body, Role::Editor).await {
+    let (staff, form, number) = match issue_action(&state, &headers, &uri, &number, &body).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(number) = issue_number(&number) else {
-        return not_found(&state, &staff, "such issue");
     };
     let publication = state.store.publication().await.unwrap_or_default();
     let at = match forms::parse_local_time(form.get("at").unwrap_or(""), &publication.time_zone) {
@@ -1714,14 +1733,16 @@ async fn schedule_issue(
             );
         }
     };
-    match state
+    let result = state
         .store
         .schedule_issue(number, at, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect(&format!("/admin/issues/{number}?note=scheduled")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/issues/{number}?note=scheduled"),
+    )
 }
 
 async fn unpublish_issue(
@@ -1731,21 +1752,20 @@ async fn unpublish_issue(
     Path(number): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (staff, _) = match story_action(&state, &headers, &uri, &body, Role::Editor).await {
+    let (staff, _, number) = match issue_action(&state, &headers, &uri, &number, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(number) = issue_number(&number) else {
-        return not_found(&state, &staff, "such issue");
-    };
-    match state
+    let result = state
         .store
         .unpublish_issue(number, &staff.actor(), auth::now())
-        .await
-    {
-        Ok(()) => redirect(&format!("/admin/issues/{number}?note=unpublished")),
-        Err(e) => refused(&state, &staff, e),
-    }
+        .await;
+    done(
+        &state,
+        &staff,
+        result,
+        &format!("/admin/issues/{number}?note=unpublished"),
+    )
 }
 
 // ---------------------------------------------------------------------------------
