@@ -603,17 +603,9 @@ async fn create_issue(State(state): State<AppState>, headers: HeaderMap, body: B
     if input.number == 0 {
         return problem(StatusCode::UNPROCESSABLE_ENTITY, "issue numbers start at 1");
     }
-    let date = match input.date.as_deref() {
-        None => None,
-        Some(d) => match d.parse::<bulletin_core::Date>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                return problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &format!("{d:?} is not a date: use YYYY-MM-DD"),
-                );
-            }
-        },
+    let date = match forms::issue_date(input.date.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
     match state
         .store
@@ -686,17 +678,9 @@ async fn date_issue(
     try_response!(c.may(Scope::Write, Role::Editor));
     let number = try_response!(parse_number(&number));
     let input: IssueDate = try_response!(parse_json(&body));
-    let date = match input.date.as_deref() {
-        None => None,
-        Some(d) => match d.parse::<bulletin_core::Date>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                return problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &format!("{d:?} is not a date: use YYYY-MM-DD"),
-                );
-            }
-        },
+    let date = match forms::issue_date(input.date.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
     match state
         .store

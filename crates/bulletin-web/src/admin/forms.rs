@@ -212,6 +212,17 @@ fn sentence(text: &str) -> String {
     }
 }
 
+/// An issue date as typed: empty (or absent) for unknown, else YYYY-MM-DD.
+pub fn issue_date(text: Option<&str>) -> Result<Option<Date>, String> {
+    match text.map(str::trim).unwrap_or("") {
+        "" => Ok(None),
+        d => d
+            .parse::<Date>()
+            .map(Some)
+            .map_err(|_| format!("{d:?} is not a date: use YYYY-MM-DD.")),
+    }
+}
+
 /// A `datetime-local` value ("2026-11-28T09:00") in the publication's time zone,
 /// as Unix seconds.
 pub fn parse_local_time(text: &str, time_zone: &str) -> Result<i64, String> {

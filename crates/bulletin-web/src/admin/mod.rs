@@ -1456,21 +1456,18 @@ async fn create_issue(
             .await;
         }
     };
-    let date = match form.get("date").map(str::trim).unwrap_or("") {
-        "" => None,
-        d => match d.parse::<bulletin_core::Date>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                return issues_page(
-                    &state,
-                    &staff,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(format!("{d:?} is not a date: use YYYY-MM-DD.")),
-                    None,
-                )
-                .await;
-            }
-        },
+    let date = match forms::issue_date(form.get("date")) {
+        Ok(d) => d,
+        Err(e) => {
+            return issues_page(
+                &state,
+                &staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e),
+                None,
+            )
+            .await;
+        }
     };
     match state
         .store
@@ -1659,20 +1656,12 @@ async fn date_issue(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let date = match form.get("date").map(str::trim).unwrap_or("") {
-        "" => None,
-        d => match d.parse::<bulletin_core::Date>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                return message(
-                    &state,
-                    Some(&staff),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Not changed",
-                    &format!("{d:?} is not a date: use YYYY-MM-DD."),
-                );
-            }
-        },
+    let date = match forms::issue_date(form.get("date")) {
+        Ok(d) => d,
+        Err(e) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return message(&state, Some(&staff), status, "Not changed", &e);
+        }
     };
     let result = state
         .store
