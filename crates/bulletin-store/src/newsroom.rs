@@ -1167,35 +1167,39 @@ macro_rules! newsroom_impl {
                             by,
                         });
                     }
-                    let mut next = current + 1;
-                    if let Some((old, issue_number, _)) = draft_of(&mut import.tx, &story.slug).await? {
-                        // A draft stays in its issue; the issue builder moves it.
-                        story.issue = match u32::try_from(issue_number) {
-                            Ok(n) => {
-                                let date = issue_head(&mut import.tx, n).await?.and_then(|h| h.0);
-                                Some(IssueRef { number: n, date })
-                            }
-                            Err(_) => None,
-                        };
-                        story.validate().map_err(|e| invalid(&story, e))?;
-                        if current == 0 {
-                            add_history(&mut import.tx, &old, 1, &Actor::system("import"), "import", now)
-                                .await?;
-                            next = 2;
+                    // A story keeps its issue here: the issue builder moves a
+                    // draft, and moving a public story is unpublishing it.
+                    let (old, is_draft) = match draft_of(&mut import.tx, &story.slug).await? {
+                        Some((old, issue_number, _)) => {
+                            story.issue = match u32::try_from(issue_number) {
+                                Ok(n) => {
+                                    let date = issue_head(&mut import.tx, n).await?.and_then(|h| h.0);
+                                    Some(IssueRef { number: n, date })
+                                }
+                                Err(_) => None,
+                            };
+                            (old, true)
                         }
+                        None => {
+                            let Some(old) = public_story(&mut import.tx, &story.slug).await? else {
+                                return Err(not_found("story", &story.slug));
+                            };
+                            story.issue = old.issue;
+                            (old, false)
+                        }
+                    };
+                    story.validate().map_err(|e| invalid(&story, e))?;
+                    // On its first edit, the text as imported becomes version 1.
+                    let next = if current == 0 {
+                        add_history(&mut import.tx, &old, 1, &Actor::system("import"), "import", now)
+                            .await?;
+                        2
+                    } else {
+                        current + 1
+                    };
+                    if is_draft {
                         update_draft(&mut import.tx, &story, now).await?;
                     } else {
-                        let Some(old) = public_story(&mut import.tx, &story.slug).await? else {
-                            return Err(not_found("story", &story.slug));
-                        };
-                        // A public story keeps its issue: moving it is unpublishing.
-                        story.issue = old.issue;
-                        story.validate().map_err(|e| invalid(&story, e))?;
-                        if current == 0 {
-                            add_history(&mut import.tx, &old, 1, &Actor::system("import"), "import", now)
-                                .await?;
-                            next = 2;
-                        }
                         // Point the stored row at the new natural key, so that
                         // put_stories updates it (keeping the slug and the old
                         // text as a revision) instead of adding a story.
