@@ -185,6 +185,16 @@ pub(crate) struct NewChange {
 }
 
 /// An issue as the open transaction knows it.
+/// An existing issue as `put_stories` needs it.
+pub(crate) struct LoadedIssue {
+    pub id: i64,
+    pub number: u32,
+    pub date: Option<Date>,
+    pub status: bulletin_core::IssueStatus,
+    /// The highest position of its public stories (0: none).
+    pub max_position: i64,
+}
+
 pub(crate) struct IssueState {
     pub id: i64,
     pub date: Option<Date>,
@@ -207,7 +217,7 @@ pub(crate) struct TxCache {
 pub(crate) trait Backend: Send {
     async fn lookup_existing(&mut self, keys: &[&str]) -> Result<Vec<Existing>>;
     /// (id, number, date, highest position so far or 0)
-    async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<(i64, u32, Option<Date>, i64)>>;
+    async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<LoadedIssue>>;
     /// Inserts published issues; returns (id, number).
     async fn insert_issues(&mut self, issues: &[(u32, Option<String>)]) -> Result<Vec<(i64, u32)>>;
     async fn update_issue_date(&mut self, id: i64, date: &str) -> Result<()>;
@@ -357,13 +367,23 @@ pub(crate) async fn put_batch<B: Backend + ?Sized>(
         .collect();
     let mut inserted_issues: HashSet<u32> = HashSet::new();
     if !unknown.is_empty() {
-        for (id, number, date, max_position) in b.load_issues(&unknown).await? {
+        for issue in b.load_issues(&unknown).await? {
+            // Stories go public into published issues only: an issue the
+            // newsroom is still preparing gets its stories there.
+            if issue.status != bulletin_core::IssueStatus::Published {
+                return Err(crate::StoreError::Refused(format!(
+                    "issue {n} is {status} in the newsroom: publish it there \
+                     (/admin/issues/{n}), or put these stories in another issue",
+                    n = issue.number,
+                    status = issue.status.as_str(),
+                )));
+            }
             cache.issues.insert(
-                number,
+                issue.number,
                 IssueState {
-                    id,
-                    date,
-                    next_position: max_position + 1,
+                    id: issue.id,
+                    date: issue.date,
+                    next_position: issue.max_position + 1,
                 },
             );
         }

@@ -770,6 +770,11 @@ macro_rules! newsroom_impl {
                     stories.push(story);
                 }
                 let n = stories.len() as u64;
+                // Published first: stories go public into published issues only.
+                // (This logs the issue change that search and caches follow.)
+                import
+                    .set_issue_status(number, IssueStatus::Published)
+                    .await?;
                 go_public(import, stories).await?;
                 sqlx::query("DELETE FROM drafts WHERE issue_number = $1")
                     .bind(i64::from(number))
@@ -781,10 +786,6 @@ macro_rules! newsroom_impl {
                     .execute(&mut *import.tx)
                     .await?;
                 }
-                // Logs the issue change, which search and caches follow.
-                import
-                    .set_issue_status(number, IssueStatus::Published)
-                    .await?;
                 audit(
                     &mut import.tx,
                     actor,

@@ -20,7 +20,7 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use bulletin_core::staff::{Role, User};
-use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
+use bulletin_core::{Issue, IssueStatus, Publication, Story, Tag};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 
@@ -718,10 +718,10 @@ impl Backend for Ops<'_> {
             .collect()
     }
 
-    async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<(i64, u32, Option<Date>, i64)>> {
+    async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<common::LoadedIssue>> {
         let numbers: Vec<i64> = numbers.iter().map(|n| i64::from(*n)).collect();
         let rows = sqlx::query(
-            "SELECT i.id, i.number, i.date::text AS date,
+            "SELECT i.id, i.number, i.date::text AS date, i.status,
                     coalesce((SELECT max(s.issue_position) FROM stories s WHERE s.issue_id = i.id),
                              0)::int8 AS max_position
              FROM issues i WHERE i.number = ANY($1::int8[])",
@@ -732,12 +732,13 @@ impl Backend for Ops<'_> {
         rows.iter()
             .map(|row| {
                 let date: Option<String> = row.try_get("date")?;
-                Ok((
-                    row.try_get("id")?,
-                    issue_number(row.try_get("number")?)?,
-                    date.as_deref().map(parse_date).transpose()?,
-                    row.try_get("max_position")?,
-                ))
+                Ok(common::LoadedIssue {
+                    id: row.try_get("id")?,
+                    number: issue_number(row.try_get("number")?)?,
+                    date: date.as_deref().map(parse_date).transpose()?,
+                    status: issue_status(row.try_get("status")?)?,
+                    max_position: row.try_get("max_position")?,
+                })
             })
             .collect()
     }

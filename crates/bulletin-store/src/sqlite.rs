@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bulletin_core::staff::{Role, User};
-use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
+use bulletin_core::{Issue, IssueStatus, Publication, Story, Tag};
 use sqlx::query_builder::Separated;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
@@ -778,11 +778,11 @@ impl Backend for Ops<'_> {
             .collect())
     }
 
-    async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<(i64, u32, Option<Date>, i64)>> {
+    async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<common::LoadedIssue>> {
         let numbers: Vec<i64> = numbers.iter().map(|n| i64::from(*n)).collect();
         let rows = select_in(
             self.conn,
-            "SELECT i.id, i.number, i.date,
+            "SELECT i.id, i.number, i.date, i.status,
                     coalesce((SELECT max(s.issue_position) FROM stories s WHERE s.issue_id = i.id), 0)
                         AS max_position
              FROM issues i WHERE i.number IN",
@@ -793,12 +793,13 @@ impl Backend for Ops<'_> {
         rows.iter()
             .map(|row| {
                 let date: Option<String> = row.try_get("date")?;
-                Ok((
-                    row.try_get("id")?,
-                    issue_number(row.try_get("number")?)?,
-                    date.as_deref().map(parse_date).transpose()?,
-                    row.try_get("max_position")?,
-                ))
+                Ok(common::LoadedIssue {
+                    id: row.try_get("id")?,
+                    number: issue_number(row.try_get("number")?)?,
+                    date: date.as_deref().map(parse_date).transpose()?,
+                    status: issue_status(row.try_get("status")?)?,
+                    max_position: row.try_get("max_position")?,
+                })
             })
             .collect()
     }

@@ -575,6 +575,23 @@ async fn refusals(ctx: Ctx) {
         s.desk_story(&twin).await.unwrap().unwrap().state,
         DeskState::Draft
     );
+    // An import naming an issue still being prepared is refused, whole: its
+    // stories would be public before their issue.
+    let mut imported = story("Imported into a draft issue", date(2021, 1, 5));
+    imported.issue = Some(IssueRef {
+        number: 2,
+        date: None,
+    });
+    let mut tx = s.begin_import().await.unwrap();
+    let r = tx.put_stories(vec![imported.clone()]).await;
+    drop(tx);
+    refused(r, "issue 2 is draft in the newsroom");
+    assert!(
+        s.story("imported-into-a-draft-issue")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let none = s.publish_issue(9, &actor, NOW).await;
     assert!(matches!(none, Err(StoreError::NotFound { .. })), "{none:?}");
     // An invalid headline is refused and nothing is saved.
