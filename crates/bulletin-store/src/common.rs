@@ -21,6 +21,17 @@ pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
+/// A unique-constraint violation as [`crate::StoreError::Duplicate`].
+pub(crate) fn duplicate(e: sqlx::Error, what: &'static str, key: &str) -> crate::StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => crate::StoreError::Duplicate {
+            what,
+            key: key.to_owned(),
+        },
+        _ => e.into(),
+    }
+}
+
 pub(crate) fn parse_date(s: &str) -> Result<Date> {
     s.parse::<Date>()
         .map_err(|e| corrupt(format_args!("bad date {s:?}: {e}")))

@@ -285,8 +285,10 @@ pub trait ImportTx: Send {
     /// Deletes the story with this slug, its revisions and its index rows, and
     /// logs a `delete` change. `false` when there is no such story.
     async fn delete_story(&mut self, slug: &str) -> Result<bool>;
-    /// Sets an issue's status and logs an `update` change of the issue (its
-    /// stories' visibility follows it). `false` when there is no such issue.
+    /// Sets an issue's status, clears any scheduled time (only
+    /// [`Newsroom::schedule_issue`] sets one) and logs an `update` change of the
+    /// issue (its stories' visibility follows it). `false` when there is no such
+    /// issue.
     async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool>;
     async fn commit(self: Box<Self>) -> Result<()>;
     async fn rollback(self: Box<Self>) -> Result<()>;

@@ -780,12 +780,6 @@ macro_rules! newsroom_impl {
                     .bind(i64::from(number))
                     .execute(&mut *import.tx)
                     .await?;
-                if !claim {
-                    sqlx::query("UPDATE issues SET publish_at = NULL WHERE number = $1")
-                    .bind(i64::from(number))
-                    .execute(&mut *import.tx)
-                    .await?;
-                }
                 audit(
                     &mut import.tx,
                     actor,
@@ -1663,10 +1657,6 @@ macro_rules! newsroom_impl {
                         insert_draft(&mut import.tx, &story, i64::from(number), position, now)
                             .await?;
                     }
-                    sqlx::query("UPDATE issues SET publish_at = NULL WHERE number = $1")
-                        .bind(i64::from(number))
-                        .execute(&mut *import.tx)
-                        .await?;
                     import.set_issue_status(number, IssueStatus::Draft).await?;
                     audit(
                         &mut import.tx,

@@ -542,7 +542,7 @@ impl Store for PgStore {
         .bind(password_hash)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| duplicate(e, "account", email))?;
+        .map_err(|e| common::duplicate(e, "account", email))?;
         user_row(&row)
     }
 
@@ -654,7 +654,7 @@ impl ImportTx for PgImport {
 
     async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool> {
         let updated =
-            sqlx::query("UPDATE issues SET status = $1, updated_at = now() WHERE number = $2")
+            sqlx::query("UPDATE issues SET status = $1, publish_at = NULL, updated_at = now() WHERE number = $2")
                 .bind(status.as_str())
                 .bind(i64::from(number))
                 .execute(&mut *self.tx)
@@ -1093,17 +1093,6 @@ impl<'a> Arrays<'a> {
             access: rows.iter().map(|r| r.access()).collect(),
             content_hash: rows.iter().map(|r| r.p.hash).collect(),
         }
-    }
-}
-
-/// A unique-constraint violation as [`StoreError::Duplicate`].
-fn duplicate(e: sqlx::Error, what: &'static str, key: &str) -> crate::StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => crate::StoreError::Duplicate {
-            what,
-            key: key.to_owned(),
-        },
-        _ => e.into(),
     }
 }
 

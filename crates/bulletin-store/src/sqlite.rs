@@ -557,7 +557,7 @@ impl Store for SqliteStore {
         .bind(now())
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| duplicate(e, "account", email))?;
+        .map_err(|e| common::duplicate(e, "account", email))?;
         user_row(&row)
     }
 
@@ -661,13 +661,15 @@ impl ImportTx for SqliteImport {
     }
 
     async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool> {
-        let updated = sqlx::query("UPDATE issues SET status = ?, updated_at = ? WHERE number = ?")
-            .bind(status.as_str())
-            .bind(now())
-            .bind(i64::from(number))
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected();
+        let updated = sqlx::query(
+            "UPDATE issues SET status = ?, publish_at = NULL, updated_at = ? WHERE number = ?",
+        )
+        .bind(status.as_str())
+        .bind(now())
+        .bind(i64::from(number))
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
         if updated > 0 {
             log_change(&mut self.tx, "issue", &number.to_string(), "update").await?;
         }
@@ -1092,17 +1094,6 @@ impl Backend for Ops<'_> {
         )
         .await?;
         Ok(())
-    }
-}
-
-/// A unique-constraint violation as [`StoreError::Duplicate`].
-fn duplicate(e: sqlx::Error, what: &'static str, key: &str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
-            what,
-            key: key.to_owned(),
-        },
-        _ => e.into(),
     }
 }
 
