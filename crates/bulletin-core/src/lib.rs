@@ -16,6 +16,7 @@
 //! assert_eq!(infer_year(12, 30, date(2022, 1, 5)), Some(date(2021, 12, 30)));
 //! ```
 
+pub mod backup;
 mod dates;
 mod gazetteer;
 mod model;

@@ -28,13 +28,16 @@
 
 use std::sync::Arc;
 
+pub mod archive;
 mod common;
 pub mod newsroom;
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
 
+pub use archive::{Archive, NewDraft, RestorePart};
 use async_trait::async_trait;
+pub use bulletin_core::backup::Redirect;
 use bulletin_core::staff::{Role, User};
 use bulletin_core::{Date, Issue, IssueStatus, Publication, Story, Tag};
 pub use newsroom::{
@@ -195,7 +198,7 @@ pub struct Counts {
 /// newsroom's tables ([`Newsroom`]), which only the admin area reads. Issues are
 /// listed whatever their status (each says its own); the site shows published ones.
 #[async_trait]
-pub trait Store: Newsroom + Send + Sync {
+pub trait Store: Newsroom + Archive + Send + Sync {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
@@ -285,6 +288,19 @@ pub trait ImportTx: Send {
     /// Deletes the story with this slug, its revisions and its index rows, and
     /// logs a `delete` change. `false` when there is no such story.
     async fn delete_story(&mut self, slug: &str) -> Result<bool>;
+    /// Creates tags that do not exist (under their own slug when it is free) and
+    /// sets the description of those that do, when one is given.
+    async fn put_tags(&mut self, tags: Vec<Tag>) -> Result<()>;
+    /// Adds stories that are not public to the newsroom, each under a free slug
+    /// (returned in order), as version 1 of its history ("import"); one identical
+    /// to the draft under its slug is not added again. A draft naming
+    /// an issue waits in it (made as a draft issue if missing).
+    async fn put_drafts(&mut self, drafts: Vec<NewDraft>, now: i64) -> Result<Vec<String>>;
+    /// Adds old addresses (a later one for the same `from` replaces the earlier).
+    async fn put_redirects(&mut self, redirects: Vec<Redirect>, now: i64) -> Result<()>;
+    /// Restores one part of a backup into an empty store (see [`Archive::is_empty`]);
+    /// parts come in [`RestorePart`]'s order.
+    async fn restore(&mut self, part: RestorePart) -> Result<()>;
     /// Sets an issue's status, clears any scheduled time (only
     /// [`Newsroom::schedule_issue`] sets one) and logs an `update` change of the
     /// issue (its stories' visibility follows it). `false` when there is no such

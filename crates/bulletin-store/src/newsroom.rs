@@ -104,6 +104,12 @@ pub struct DeskEntry {
     pub state: DeskState,
     /// Who created it in the newsroom (`None` for imported stories).
     pub author: Option<String>,
+    /// For a draft, how it waits: "draft", "pending" (for review), "private"
+    /// (staff only) or "future" (goes live at `publish_at`), as an import from
+    /// WordPress left it; "publish" for a published story.
+    pub waiting: String,
+    /// For "future": when the scheduler publishes it (Unix seconds).
+    pub publish_at: Option<i64>,
 }
 
 /// Which stories the newsroom lists; every filter that is set must hold.
@@ -438,13 +444,15 @@ macro_rules! newsroom_impl {
             const DESK_DRAFTS: &str = "SELECT x.slug, x.headline, x.dateline_date, x.issue_number,
                     'draft' AS state, x.updated_at AS sort_at,
                     (SELECT h.actor FROM story_history h
-                     WHERE h.slug = x.slug AND h.number = 1 AND h.user_id IS NOT NULL) AS author
+                     WHERE h.slug = x.slug AND h.number = 1 AND h.user_id IS NOT NULL) AS author,
+                    x.status AS waiting, x.publish_at AS publish_at
                  FROM drafts x";
             const DESK_STORIES: &str = "SELECT x.slug, x.headline,
                     CAST(x.dateline_date AS TEXT) AS dateline_date, x.issue_number,
                     'published' AS state, 0 AS sort_at,
                     (SELECT h.actor FROM story_history h
-                     WHERE h.slug = x.slug AND h.number = 1 AND h.user_id IS NOT NULL) AS author
+                     WHERE h.slug = x.slug AND h.number = 1 AND h.user_id IS NOT NULL) AS author,
+                    'publish' AS waiting, CAST(NULL AS BIGINT) AS publish_at
                  FROM stories x";
 
             /// `CAST(expr AS <the backend's type of issues.date>)`.
@@ -482,6 +490,8 @@ macro_rules! newsroom_impl {
                     state: DeskState::parse(&state)
                         .ok_or_else(|| corrupt(format_args!("desk state {state:?}")))?,
                     author: row.try_get("author")?,
+                    waiting: row.try_get("waiting")?,
+                    publish_at: row.try_get("publish_at")?,
                 })
             }
 
@@ -791,6 +801,46 @@ macro_rules! newsroom_impl {
                 )
                 .await?;
                 Ok(Some(n))
+            }
+
+            /// Moves one draft into `stories` (its issue, if any, must be published).
+            async fn publish_draft_in(
+                import: &mut $import,
+                slug: &str,
+                actor: &Actor,
+                now: i64,
+            ) -> Result<()> {
+                let Some((mut story, issue_number, _)) = draft_of(&mut import.tx, slug).await?
+                else {
+                    return Err(match public_story(&mut import.tx, slug).await? {
+                        Some(_) => refused(format!("story {slug:?} is already published")),
+                        None => not_found("story", slug),
+                    });
+                };
+                if let Ok(n) = u32::try_from(issue_number) {
+                    match issue_head(&mut import.tx, n).await? {
+                        Some((date, IssueStatus::Published)) => {
+                            story.issue = Some(IssueRef { number: n, date });
+                        }
+                        _ => {
+                            return Err(refused(format!(
+                                "story {slug:?} is in issue {n}, which is not published: \
+                                 publish the issue"
+                            )));
+                        }
+                    }
+                }
+                story.validate().map_err(|source| StoreError::InvalidStory {
+                    slug: slug.to_owned(),
+                    source,
+                })?;
+                go_public(import, vec![story]).await?;
+                sqlx::query("DELETE FROM drafts WHERE slug = $1")
+                    .bind(slug)
+                    .execute(&mut *import.tx)
+                    .await?;
+                audit(&mut import.tx, actor, "publish", "story", slug, "", now).await?;
+                Ok(())
             }
 
             impl $store {
@@ -1251,36 +1301,7 @@ macro_rules! newsroom_impl {
 
                 async fn publish_story(&self, slug: &str, actor: &Actor, now: i64) -> Result<()> {
                     let mut import = self.begin_newsroom().await?;
-                    let Some((mut story, issue_number, _)) = draft_of(&mut import.tx, slug).await?
-                    else {
-                        return Err(match public_story(&mut import.tx, slug).await? {
-                            Some(_) => refused(format!("story {slug:?} is already published")),
-                            None => not_found("story", slug),
-                        });
-                    };
-                    if let Ok(n) = u32::try_from(issue_number) {
-                        match issue_head(&mut import.tx, n).await? {
-                            Some((date, IssueStatus::Published)) => {
-                                story.issue = Some(IssueRef { number: n, date });
-                            }
-                            _ => {
-                                return Err(refused(format!(
-                                    "story {slug:?} is in issue {n}, which is not published: \
-                                     publish the issue"
-                                )));
-                            }
-                        }
-                    }
-                    story.validate().map_err(|source| StoreError::InvalidStory {
-                        slug: slug.to_owned(),
-                        source,
-                    })?;
-                    go_public(&mut import, vec![story]).await?;
-                    sqlx::query("DELETE FROM drafts WHERE slug = $1")
-                        .bind(slug)
-                        .execute(&mut *import.tx)
-                        .await?;
-                    audit(&mut import.tx, actor, "publish", "story", slug, "", now).await?;
+                    publish_draft_in(&mut import, slug, actor, now).await?;
                     import.tx.commit().await?;
                     Ok(())
                 }
@@ -1734,6 +1755,8 @@ macro_rules! newsroom_impl {
                         .collect()
                 }
             }
+
+            crate::archive::archive_sql!($store, $import);
         }
     };
 }
@@ -1748,6 +1771,10 @@ pub(crate) trait Backend {
     /// The type of the older tables' times (`created_at`, `changes.at`), which
     /// take RFC 3339 text.
     const TIME_TYPE: &'static str;
+    /// The type of `revisions.content`.
+    const JSON_TYPE: &'static str;
+    /// `column` (one of those times) as RFC 3339 text in UTC.
+    fn time_text(column: &str) -> String;
 }
 
 #[cfg(test)]

@@ -29,8 +29,8 @@ use crate::common::{
     parse_date, revision,
 };
 use crate::{
-    Change, Counts, ImportTx, PutOutcome, Result, Revision, Store, StoryIndexEntry, StoryPage,
-    StoryQuery,
+    Change, Counts, ImportTx, NewDraft, PutOutcome, Redirect, RestorePart, Result, Revision, Store,
+    StoryIndexEntry, StoryPage, StoryQuery,
 };
 
 /// The advisory lock key every writing transaction takes: "bulletin" in ASCII.
@@ -631,6 +631,22 @@ impl ImportTx for PgImport {
             .collect()
     }
 
+    async fn put_tags(&mut self, tags: Vec<Tag>) -> Result<()> {
+        self.put_tags_sql(tags).await
+    }
+
+    async fn put_drafts(&mut self, drafts: Vec<NewDraft>, now: i64) -> Result<Vec<String>> {
+        self.put_drafts_sql(drafts, now).await
+    }
+
+    async fn put_redirects(&mut self, redirects: Vec<Redirect>, now: i64) -> Result<()> {
+        self.put_redirects_sql(redirects, now).await
+    }
+
+    async fn restore(&mut self, part: RestorePart) -> Result<()> {
+        self.restore_sql(part).await
+    }
+
     async fn delete_story(&mut self, slug: &str) -> Result<bool> {
         let id: Option<i64> =
             sqlx::query_scalar("DELETE FROM stories WHERE slug = $1 RETURNING id")
@@ -1111,6 +1127,10 @@ impl crate::newsroom::Backend for PgStore {
     type Db = Postgres;
     const DATE_TYPE: &'static str = "DATE";
     const TIME_TYPE: &'static str = "TIMESTAMPTZ";
+    const JSON_TYPE: &'static str = "JSONB";
+    fn time_text(column: &str) -> String {
+        format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+    }
 }
 
 crate::newsroom::newsroom_impl!(PgStore, PgImport);

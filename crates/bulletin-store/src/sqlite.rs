@@ -24,8 +24,8 @@ use crate::common::{
     revision,
 };
 use crate::{
-    Change, Counts, ImportTx, PutOutcome, Result, Revision, Store, StoreError, StoryIndexEntry,
-    StoryPage, StoryQuery,
+    Change, Counts, ImportTx, NewDraft, PutOutcome, Redirect, RestorePart, Result, Revision, Store,
+    StoreError, StoryIndexEntry, StoryPage, StoryQuery,
 };
 
 /// SQLite's limit on bound parameters per statement.
@@ -647,6 +647,22 @@ impl ImportTx for SqliteImport {
             .collect()
     }
 
+    async fn put_tags(&mut self, tags: Vec<Tag>) -> Result<()> {
+        self.put_tags_sql(tags).await
+    }
+
+    async fn put_drafts(&mut self, drafts: Vec<NewDraft>, now: i64) -> Result<Vec<String>> {
+        self.put_drafts_sql(drafts, now).await
+    }
+
+    async fn put_redirects(&mut self, redirects: Vec<Redirect>, now: i64) -> Result<()> {
+        self.put_redirects_sql(redirects, now).await
+    }
+
+    async fn restore(&mut self, part: RestorePart) -> Result<()> {
+        self.restore_sql(part).await
+    }
+
     async fn delete_story(&mut self, slug: &str) -> Result<bool> {
         // Side tables and revisions go with the story (ON DELETE CASCADE).
         let deleted = sqlx::query("DELETE FROM stories WHERE slug = ?")
@@ -1112,6 +1128,10 @@ impl crate::newsroom::Backend for SqliteStore {
     type Db = Sqlite;
     const DATE_TYPE: &'static str = "TEXT";
     const TIME_TYPE: &'static str = "TEXT";
+    const JSON_TYPE: &'static str = "TEXT";
+    fn time_text(column: &str) -> String {
+        column.to_owned()
+    }
 }
 
 crate::newsroom::newsroom_impl!(SqliteStore, SqliteImport);

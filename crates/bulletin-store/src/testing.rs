@@ -119,7 +119,7 @@ fn with_database(url: &str, db: &str) -> String {
     out
 }
 
-/// Implements [`crate::Newsroom`] for a test double by passing every call to
+/// Implements [`crate::Newsroom`] and [`crate::Archive`] for a test double by passing every call to
 /// `self.$field` (an `Arc<dyn Store>`), for doubles that change only what
 /// [`crate::Store`] reads.
 ///
@@ -339,6 +339,53 @@ macro_rules! delegate_newsroom {
                 limit: u32,
             ) -> $crate::Result<Vec<$crate::AuditEntry>> {
                 self.$field.audit_log(offset, limit).await
+            }
+        }
+        #[async_trait::async_trait]
+        impl $crate::Archive for $double {
+            async fn redirect(&self, from: &str) -> $crate::Result<Option<String>> {
+                self.$field.redirect(from).await
+            }
+            async fn redirects(
+                &self,
+                after: &str,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::Redirect>> {
+                self.$field.redirects(after, limit).await
+            }
+            async fn is_empty(&self) -> $crate::Result<bool> {
+                self.$field.is_empty().await
+            }
+            async fn backup_issues(
+                &self,
+            ) -> $crate::Result<Vec<bulletin_core::backup::BackupIssue>> {
+                self.$field.backup_issues().await
+            }
+            async fn backup_users(&self) -> $crate::Result<Vec<bulletin_core::backup::BackupUser>> {
+                self.$field.backup_users().await
+            }
+            async fn backup_stories(
+                &self,
+                stories: Vec<bulletin_core::Story>,
+            ) -> $crate::Result<Vec<bulletin_core::backup::BackupStory>> {
+                self.$field.backup_stories(stories).await
+            }
+            async fn backup_drafts(
+                &self,
+                after: i64,
+                limit: u32,
+            ) -> $crate::Result<Vec<(i64, bulletin_core::backup::BackupDraft)>> {
+                self.$field.backup_drafts(after, limit).await
+            }
+            async fn backup_history(
+                &self,
+                after: Option<(String, u32)>,
+                limit: u32,
+            ) -> $crate::Result<Vec<bulletin_core::backup::BackupHistory>> {
+                self.$field.backup_history(after, limit).await
+            }
+            async fn publish_due_stories(&self, now: i64) -> $crate::Result<Vec<String>> {
+                self.$field.publish_due_stories(now).await
             }
         }
     };

@@ -59,9 +59,11 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
     ]
     .into_iter()
     .chain(newsroom::cases())
+    .chain(archive::cases())
     .collect()
 }
 
+mod archive;
 mod newsroom;
 
 // ---------------------------------------------------------------------------------

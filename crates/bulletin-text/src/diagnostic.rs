@@ -31,7 +31,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn new(
+    pub fn new(
         severity: Severity,
         line: u64,
         column: u64,

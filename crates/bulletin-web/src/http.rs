@@ -281,7 +281,29 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let (mut response, cache) = handle(&state, request, next).await;
+    let query = request.uri().query().map(str::to_owned);
+    // Old addresses (imports' redirects) are looked up only where the site has
+    // nothing: a 404, or WordPress's `/?p=ID`, which the home page would answer.
+    let redirectable = (method == Method::GET || method == Method::HEAD)
+        && !path.starts_with("/admin")
+        && !path.starts_with("/api/");
+    let plain_link =
+        redirectable && path == "/" && query.as_deref().is_some_and(|q| q.contains("p="));
+    let moved = if plain_link {
+        old_address(&state, &path, query.as_deref()).await
+    } else {
+        None
+    };
+    let (mut response, cache) = match moved {
+        Some(moved) => (moved, "301"),
+        None => handle(&state, request, next).await,
+    };
+    if redirectable
+        && response.status() == StatusCode::NOT_FOUND
+        && let Some(moved) = old_address(&state, &path, None).await
+    {
+        response = moved;
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -310,6 +332,18 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
         cache,
     );
     response
+}
+
+/// The 301 for an old address, if the store has one.
+async fn old_address(state: &AppState, path: &str, query: Option<&str>) -> Option<Response> {
+    let decoded = crate::redirects::decode_path(path)?;
+    match crate::redirects::find(&*state.store, &decoded, query).await {
+        Ok(found) => found.map(|to| crate::redirects::moved(&to)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up redirects");
+            None
+        }
+    }
 }
 
 fn truncate(text: &str, max: usize) -> &str {

@@ -14,6 +14,7 @@ pub mod admin;
 mod feeds;
 mod http;
 mod pages;
+mod redirects;
 mod search;
 mod theme;
 
@@ -123,10 +124,11 @@ pub async fn first_run_token(store: &dyn Store) -> Result<Option<String>, WebErr
         .map_err(|e| WebError::Io(std::io::Error::other(e.to_string())))
 }
 
-/// Publishes scheduled issues when their time comes: checks every `every`.
+/// Publishes scheduled issues and stories when their time comes: checks every
+/// `every`.
 /// Several instances may run this against one database; each issue is
 /// published exactly once (the store claims it inside the publishing
-/// transaction).
+/// transaction), and so is each story.
 pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -141,6 +143,17 @@ pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::J
                 }
                 Err(e) => {
                     tracing::error!(target: "bulletin::scheduler", error = %e, "cannot publish scheduled issues")
+                }
+            }
+            // Stories imported as scheduled (WordPress "future" posts).
+            match store.publish_due_stories(admin::auth::now()).await {
+                Ok(published) => {
+                    for slug in published {
+                        tracing::info!(target: "bulletin::scheduler", slug, "scheduled story published");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(target: "bulletin::scheduler", error = %e, "cannot publish scheduled stories")
                 }
             }
         }

@@ -61,25 +61,9 @@ pub async fn run(
     output: Option<&Path>,
 ) -> Result<()> {
     if format == ExportFormat::Markdown {
-        bail!("Markdown export is not available yet; use --format json or --format text");
+        bail!("a Markdown export is a folder: name it with -o DIR");
     }
-    // Accept a tag's name or its slug.
-    let tag = match tag {
-        None => None,
-        Some(wanted) => {
-            let tags = store.tags().await?;
-            let found = tags.iter().find(|(t, _)| t.name == wanted).or_else(|| {
-                tags.iter()
-                    .find(|(t, _)| t.slug == wanted || t.name.eq_ignore_ascii_case(&wanted))
-            });
-            match found {
-                Some((t, _)) => Some(t.name.clone()),
-                None => bail!(
-                    "no tag named {wanted:?}; `bulletin export --format json` lists the tags in use"
-                ),
-            }
-        }
-    };
+    let tag = resolve_tag(store, tag).await?;
     if let Some(n) = issue
         && store.issue(n).await?.is_none()
     {
@@ -186,4 +170,66 @@ async fn write_json(
     }
     out.write_all(b"]}\n")?;
     Ok(())
+}
+
+/// `export --format markdown -o DIR`: a folder Hugo (or Zola) builds, one story
+/// at a time; the stories' URLs stay `/YYYY/MM/DD/slug/`.
+pub async fn markdown(
+    store: &dyn Store,
+    flavor: bulletin_import::markdown::Flavor,
+    tag: Option<String>,
+    issue: Option<u32>,
+    dir: &Path,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let publication = store.publication().await?;
+    let site = bulletin_import::markdown::SiteInfo::from(&publication);
+    let mut writer = bulletin_import::markdown::write_site(dir, flavor, &site)
+        .with_context(|| format!("cannot write a site into {}", dir.display()))?;
+    let tag = resolve_tag(store, tag).await?;
+    let mut query = StoryQuery {
+        tag,
+        issue,
+        limit: PAGE,
+        ..StoryQuery::default()
+    };
+    loop {
+        let page = store.stories(&query).await?;
+        for story in &page.stories {
+            writer
+                .write_story(story)
+                .with_context(|| format!("cannot write story {:?}", story.slug))?;
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    let written = writer.finish()?;
+    eprintln!(
+        "wrote {written} stories as a {flavor} site in {} ({:.2}s)",
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A tag named by its name or its slug, as stored; an error names the problem.
+async fn resolve_tag(store: &dyn Store, tag: Option<String>) -> Result<Option<String>> {
+    Ok(match tag {
+        None => None,
+        Some(wanted) => {
+            let tags = store.tags().await?;
+            let found = tags.iter().find(|(t, _)| t.name == wanted).or_else(|| {
+                tags.iter()
+                    .find(|(t, _)| t.slug == wanted || t.name.eq_ignore_ascii_case(&wanted))
+            });
+            match found {
+                Some((t, _)) => Some(t.name.clone()),
+                None => bail!(
+                    "no tag named {wanted:?}; `bulletin export --format json` lists the tags in use"
+                ),
+            }
+        }
+    })
 }

@@ -7,11 +7,13 @@
 //! bulletin check archive.txt          # lint; exit 1 on errors
 //! ```
 
+mod backup;
 mod check;
 mod config;
 mod demo;
 mod export;
 mod import;
+mod migrate;
 mod progress;
 mod search;
 mod users;
@@ -19,7 +21,7 @@ mod users;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
@@ -72,15 +74,27 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
-    /// Import bulletin text files (`-` reads standard input) in one transaction.
+    /// Import in one transaction: bulletin text (`-` reads standard input), WordPress
+    /// exports (.xml), Hugo or Zola folders, bulletin JSON (a backup restores into an
+    /// empty data directory).
     Import {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Read and write everything, then roll it back: a full check, nothing kept.
+        #[arg(long)]
+        dry_run: bool,
     },
-    /// Export the archive as canonical JSON or bulletin text.
+    /// Export the archive: JSON (unfiltered, a complete backup), bulletin text, or a
+    /// Markdown folder that Hugo or Zola builds.
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
+        /// Markdown: which site generator the folder is for.
+        #[arg(long, value_enum, default_value = "hugo")]
+        flavor: MarkdownFlavor,
+        /// JSON backup: include staff password hashes (keep the file secret).
+        #[arg(long)]
+        with_secrets: bool,
         /// Only stories with this tag (name or slug); text gets a `Tag Archives:` header.
         #[arg(long, value_name = "TAG")]
         tag: Option<String>,
@@ -124,15 +138,24 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// List the old addresses that answer with a 301 (from imports).
+    Redirects {
+        /// One JSON object a line: {"from": ..., "to": ...}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Staff accounts: add, list, disable, enable, reset-password.
     User {
         #[command(subcommand)]
         action: UserAction,
     },
-    /// Write synthetic bulletin text for demos and benchmarks.
+    /// Write synthetic bulletin text (or a WordPress export) for demos and benchmarks.
     Gen {
         #[arg(long, value_name = "N")]
         stories: u64,
+        /// text: bulletin text; wxr: a WordPress export with N posts.
+        #[arg(long, value_enum, default_value = "text")]
+        format: GenFormat,
         #[arg(long, default_value_t = 1, value_name = "S")]
         seed: u64,
         /// Write here instead of standard output.
@@ -170,6 +193,18 @@ enum UserAction {
     Enable { email: String },
     /// Set a new password, read from standard input.
     ResetPassword { email: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GenFormat {
+    Text,
+    Wxr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MarkdownFlavor {
+    Hugo,
+    Zola,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,6 +254,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { files } => Ok(check::run(&files)),
         Command::Gen {
             stories,
+            format: GenFormat::Wxr,
+            seed,
+            output,
+            ..
+        } => {
+            let counts = export::with_output(output.as_deref(), |out| {
+                Ok(bulletin_import::wxr::synth::generate(
+                    stories,
+                    seed,
+                    &mut &mut *out,
+                )?)
+            })?;
+            if output.is_some() {
+                eprintln!("wrote a WordPress export: {counts:?}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen {
+            stories,
+            format: GenFormat::Text,
             seed,
             output,
             crlf,
@@ -243,18 +298,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { files } => with_store(&data, database, async |store, _| {
-            let sources = files.into_iter().map(import::Source::from_arg).collect();
-            import::run(store.as_ref(), sources, import::Verbosity::Warnings).await?;
+        Command::Import { files, dry_run } => with_store(&data, database, async |store, _| {
+            import_any(store.as_ref(), files, dry_run).await?;
             Ok(ExitCode::SUCCESS)
         }),
         Command::Export {
             format,
+            flavor,
+            with_secrets,
             tag,
             issue,
             output,
         } => with_store(&data, database, async |store, _| {
-            export::run(store.as_ref(), format, tag, issue, output.as_deref()).await?;
+            match format {
+                ExportFormat::Json if tag.is_none() && issue.is_none() => {
+                    backup::export(store.as_ref(), output.as_deref(), with_secrets).await?;
+                }
+                ExportFormat::Markdown => {
+                    let Some(dir) = output else {
+                        bail!("a Markdown export is a folder: name it with -o DIR");
+                    };
+                    let flavor = match flavor {
+                        MarkdownFlavor::Hugo => bulletin_import::markdown::Flavor::Hugo,
+                        MarkdownFlavor::Zola => bulletin_import::markdown::Flavor::Zola,
+                    };
+                    export::markdown(store.as_ref(), flavor, tag, issue, &dir).await?;
+                }
+                _ => export::run(store.as_ref(), format, tag, issue, output.as_deref()).await?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }),
+        Command::Redirects { json } => with_store(&data, database, async |store, _| {
+            list_redirects(store.as_ref(), json).await?;
             Ok(ExitCode::SUCCESS)
         }),
         Command::Search {
@@ -331,6 +406,91 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
     }
+}
+
+/// Imports files of any kind bulletin reads, in one transaction per kind: bulletin
+/// text, WordPress exports and Markdown folders together; a JSON file alone.
+async fn import_any(
+    store: &dyn bulletin_store::Store,
+    files: Vec<PathBuf>,
+    dry_run: bool,
+) -> Result<()> {
+    let is = |p: &std::path::Path, ext: &str| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    };
+    let json: Vec<&PathBuf> = files.iter().filter(|p| is(p, "json")).collect();
+    if let Some(first) = json.first() {
+        if files.len() > 1 {
+            bail!(
+                "{} is bulletin JSON, which is imported on its own: run one import for it \
+                 and another for the other files",
+                first.display()
+            );
+        }
+        if dry_run {
+            bail!("--dry-run is not available for JSON imports yet");
+        }
+        return backup::import(store, files[0].clone()).await;
+    }
+    let (others, text): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|p| p.is_dir() || is(p, "xml"));
+    if !others.is_empty() && !text.is_empty() {
+        bail!(
+            "import bulletin text ({}) and other archives ({}) in separate commands",
+            text[0].display(),
+            others[0].display()
+        );
+    }
+    if others.is_empty() {
+        if dry_run {
+            bail!("--dry-run is for WordPress and Markdown imports; `bulletin check` checks text");
+        }
+        let sources = text.into_iter().map(import::Source::from_arg).collect();
+        import::run(store, sources, import::Verbosity::Warnings).await?;
+        return Ok(());
+    }
+    let sources = others
+        .into_iter()
+        .map(|p| {
+            if p.is_dir() {
+                migrate::Source::Markdown(p)
+            } else {
+                migrate::Source::Wxr(p)
+            }
+        })
+        .collect();
+    migrate::run(store, sources, dry_run).await?;
+    Ok(())
+}
+
+/// `bulletin redirects`: every old address and where it goes, in byte order.
+async fn list_redirects(store: &dyn bulletin_store::Store, json: bool) -> Result<()> {
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut after = String::new();
+    let mut n = 0u64;
+    loop {
+        let page = store.redirects(&after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.from.clone();
+        for r in &page {
+            if json {
+                serde_json::to_writer(&mut out, r)?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{} -> {}", r.from, r.to)?;
+            }
+        }
+        n += page.len() as u64;
+    }
+    out.flush()?;
+    if !json {
+        eprintln!("{n} redirects");
+    }
+    Ok(())
 }
 
 /// The site's options: the search index of the data directory, caught up with

@@ -43,6 +43,14 @@ fn import_the_corpus_and_export_json() {
             stories["pegasus-spyware-targets-azerbaijani-and-kazakh-opposition"].clone();
         let body = pegasus["body"].take();
         assert_eq!(body.as_array().unwrap().len(), 7);
+        // The unfiltered export is a complete backup: the canonical story plus its
+        // times and revisions.
+        let record = pegasus.as_object_mut().unwrap();
+        for key in ["created_at", "updated_at"] {
+            let time = record.remove(key).unwrap();
+            assert!(time.as_str().unwrap().ends_with('Z'), "{key}: {time}");
+        }
+        assert_eq!(record.remove("revisions"), Some(json!([])));
         assert!(
             body[0]
                 .as_str()

@@ -2,6 +2,7 @@
 //! PostgreSQL when `BULLETIN_TEST_POSTGRES_URL` is set (required under `CI=true`).
 
 mod cli;
+mod migrate;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

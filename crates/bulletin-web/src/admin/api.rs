@@ -337,7 +337,7 @@ async fn list_stories(
         .map(|e| {
             json!({
                 "slug": e.slug, "headline": e.headline, "date": e.date.to_string(),
-                "issue": e.issue, "state": e.state.as_str(), "author": e.author,
+                "issue": e.issue, "state": e.state.as_str(), "author": e.author, "waiting": e.waiting, "publish_at": e.publish_at,
             })
         })
         .collect();

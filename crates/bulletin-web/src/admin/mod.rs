@@ -712,6 +712,7 @@ async fn story_list(
             context! {
                 slug => e.slug.clone(), headline => e.headline.clone(), date => e.date.to_string(),
                 issue => e.issue, state => e.state.as_str(), author => e.author.clone(),
+                waiting => waiting_label(&e.waiting, e.publish_at),
             }
         })
         .collect();
@@ -2155,5 +2156,21 @@ async fn token_action(
             )
             .await
         }
+    }
+}
+
+/// How an imported draft waits, in words for the story list; `None` for a plain
+/// draft or a published story.
+fn waiting_label(waiting: &str, publish_at: Option<i64>) -> Option<String> {
+    match waiting {
+        "pending" => Some("pending review".to_owned()),
+        "private" => Some("private".to_owned()),
+        "future" => Some(
+            match publish_at.and_then(|t| jiff::Timestamp::from_second(t).ok()) {
+                Some(at) => format!("scheduled {}", at.strftime("%Y-%m-%d %H:%M UTC")),
+                None => "scheduled".to_owned(),
+            },
+        ),
+        _ => None,
     }
 }

@@ -1,0 +1,312 @@
+//! `bulletin export --format json` (the complete backup) and `bulletin import
+//! FILE.json` (restore into an empty data directory, or a plain export's stories
+//! into any).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use bulletin_core::backup::{BackupDraft, BackupHistory, BackupIssue, BackupStory, Redirect};
+use bulletin_import::backup::{Part, Section, Writer};
+use bulletin_store::{RestorePart, Store};
+use tokio::sync::mpsc;
+
+use crate::export::with_output;
+use crate::progress::Progress;
+
+/// Records read per store call.
+const PAGE: u32 = 500;
+
+/// Writes the complete backup of `store` to `output` (standard output if `None`).
+/// Password hashes only `with_secrets`.
+pub async fn export(store: &dyn Store, output: Option<&Path>, with_secrets: bool) -> Result<()> {
+    let started = Instant::now();
+    let total = store.counts().await?.stories;
+    let progress = Progress::items("backup", total);
+    let written = with_output(output, |out| {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::block_in_place(|| {
+            handle.block_on(write_backup(store, out, with_secrets, &progress, total))
+        })
+    })?;
+    progress.finish();
+    if output.is_some_and(|p| p.as_os_str() != "-") {
+        eprintln!(
+            "backed up {written} stories in {:.2}s{}",
+            started.elapsed().as_secs_f64(),
+            if with_secrets {
+                " (with password hashes: keep this file secret)"
+            } else {
+                " (staff accounts without passwords; --with-secrets keeps them)"
+            }
+        );
+    }
+    Ok(())
+}
+
+async fn write_backup(
+    store: &dyn Store,
+    out: &mut dyn Write,
+    with_secrets: bool,
+    progress: &Progress,
+    total: u64,
+) -> Result<u64> {
+    let mut w = Writer::new(out, &store.publication().await?)?;
+    w.section(Section::Tags)?;
+    for (tag, _) in store.tags().await? {
+        w.tag(&tag)?;
+    }
+    w.section(Section::Users)?;
+    for mut user in store.backup_users().await? {
+        if !with_secrets {
+            user.password_hash = None;
+        }
+        w.user(&user)?;
+    }
+    w.section(Section::Issues)?;
+    for issue in store.backup_issues().await? {
+        w.issue(&issue)?;
+    }
+    w.section(Section::Stories)?;
+    // Newest first, as every export: a restore inserts them in this order, so
+    // stories that sort alike keep their order and a second backup is the same.
+    let mut stories = 0u64;
+    let mut query = bulletin_store::StoryQuery {
+        limit: PAGE,
+        ..bulletin_store::StoryQuery::default()
+    };
+    loop {
+        let page = store.stories(&query).await?;
+        stories += page.stories.len() as u64;
+        for story in store.backup_stories(page.stories).await? {
+            w.story(&story)?;
+        }
+        progress.set_items(stories, total.max(stories));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    w.section(Section::Drafts)?;
+    let mut after = 0;
+    loop {
+        let page = store.backup_drafts(after, PAGE).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, draft) in &page {
+            w.draft(draft)?;
+        }
+    }
+    w.section(Section::History)?;
+    let mut after: Option<(String, u32)> = None;
+    loop {
+        let page = store.backup_history(after.clone(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.slug.clone(), last.number));
+        for entry in &page {
+            w.history(entry)?;
+        }
+    }
+    w.section(Section::Redirects)?;
+    let mut after = String::new();
+    loop {
+        let page = store.redirects(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.from.clone();
+        for r in &page {
+            w.redirect(r)?;
+        }
+    }
+    w.finish()?;
+    Ok(stories)
+}
+
+/// What the restore writes, batched by kind.
+enum Batch {
+    Stories(Vec<BackupStory>),
+    Drafts(Vec<BackupDraft>),
+    History(Vec<BackupHistory>),
+    Redirects(Vec<Redirect>),
+    One(Part),
+}
+
+/// Imports a JSON file: restores a backup (the data directory must be empty),
+/// or adds a plain export's stories. One transaction either way.
+pub async fn import(store: &dyn Store, path: PathBuf) -> Result<()> {
+    let started = Instant::now();
+    let name = path.display().to_string();
+    let file = File::open(&path).with_context(|| format!("cannot open {name}"))?;
+    let (sender, mut receiver) = mpsc::channel::<Batch>(4);
+    let reader = tokio::task::spawn_blocking(move || read_batches(file, sender));
+
+    let mut tx = store.begin_import().await?;
+    let mut backup = false;
+    let mut issues: Vec<BackupIssue> = Vec::new();
+    let (mut stories, mut drafts, mut redirects) = (0u64, 0u64, 0u64);
+    let mut outcome: Result<()> = Ok(());
+    let now = jiff::Timestamp::now().as_second();
+    while let Some(batch) = receiver.recv().await {
+        let step: Result<()> = async {
+            match batch {
+                Batch::One(Part::Backup { .. }) => {
+                    if !store.is_empty().await? {
+                        bail!(
+                            "{name} is a complete backup, which restores only into an empty \
+                             data directory (or database); this one already holds an archive. \
+                             Use a new --data folder or database, or import a plain export"
+                        );
+                    }
+                    backup = true;
+                }
+                Batch::One(Part::Publication(p)) => {
+                    if backup {
+                        tx.restore(RestorePart::Publication(p)).await?;
+                    }
+                }
+                Batch::One(Part::Tags(tags)) => {
+                    if backup {
+                        tx.put_tags(tags).await?;
+                    }
+                }
+                Batch::One(Part::Users(users)) => tx.restore(RestorePart::Users(users)).await?,
+                Batch::One(Part::Issues(list)) => {
+                    tx.restore(RestorePart::Issues(list.clone())).await?;
+                    issues = list;
+                }
+                Batch::One(_) => {}
+                Batch::Stories(batch) => {
+                    stories += batch.len() as u64;
+                    if backup {
+                        tx.restore(RestorePart::Stories(batch)).await?;
+                    } else {
+                        tx.put_stories(batch.into_iter().map(|s| s.story).collect())
+                            .await?;
+                    }
+                }
+                Batch::Drafts(batch) => {
+                    drafts += batch.len() as u64;
+                    tx.restore(RestorePart::Drafts(batch)).await?;
+                }
+                Batch::History(batch) => tx.restore(RestorePart::History(batch)).await?,
+                Batch::Redirects(batch) => {
+                    redirects += batch.len() as u64;
+                    tx.put_redirects(batch, now).await?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = step {
+            outcome = Err(e);
+            break;
+        }
+    }
+    drop(receiver);
+    let read = reader.await.context("the reading thread failed")?;
+    if let Err(e) = outcome {
+        tx.rollback().await.ok();
+        return Err(e).context("nothing was imported");
+    }
+    if let Err(e) = read {
+        tx.rollback().await.ok();
+        eprintln!("{}:{}:{}: error: {}", name, e.line, e.column, e.message);
+        if let Some(line) = quote_line(&path, e.line) {
+            eprintln!("  | {line}");
+        }
+        bail!("{name} could not be read; nothing was imported");
+    }
+    if backup {
+        tx.restore(RestorePart::IssueOrder(issues)).await?;
+    }
+    tx.commit()
+        .await
+        .context("the import could not be committed; nothing was imported")?;
+    eprintln!(
+        "{} {stories} stories, {drafts} drafts and {redirects} redirects from {name} in {:.2}s",
+        if backup { "restored" } else { "imported" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Line `n` of `path` (1-based), shortened for a terminal.
+fn quote_line(path: &Path, n: u64) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    for _ in 0..n {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+    }
+    let text = String::from_utf8_lossy(&line);
+    let text = text.trim_end();
+    Some(match text.char_indices().nth(160) {
+        Some((at, _)) => format!("{} ...", &text[..at]),
+        None => text.to_owned(),
+    })
+}
+
+fn read_batches(
+    file: File,
+    sender: mpsc::Sender<Batch>,
+) -> Result<(), bulletin_import::backup::ReadError> {
+    const SIZE: usize = 500;
+    let mut pending: Option<Batch> = None;
+    let send = |batch: Batch| {
+        sender
+            .blocking_send(batch)
+            .map_err(|_| "stopped".to_owned())
+    };
+    let mut sink = |part: Part| -> Result<(), String> {
+        // Same kind as the pending batch: add to it; else flush it first.
+        let flush_first = !matches!(
+            (&pending, &part),
+            (Some(Batch::Stories(_)), Part::Story(_))
+                | (Some(Batch::Drafts(_)), Part::Draft(_))
+                | (Some(Batch::History(_)), Part::History(_))
+                | (Some(Batch::Redirects(_)), Part::Redirect(_))
+        );
+        if flush_first && let Some(batch) = pending.take() {
+            send(batch)?;
+        }
+        match part {
+            Part::Story(s) => match &mut pending {
+                Some(Batch::Stories(v)) => v.push(*s),
+                _ => pending = Some(Batch::Stories(vec![*s])),
+            },
+            Part::Draft(d) => match &mut pending {
+                Some(Batch::Drafts(v)) => v.push(*d),
+                _ => pending = Some(Batch::Drafts(vec![*d])),
+            },
+            Part::History(h) => match &mut pending {
+                Some(Batch::History(v)) => v.push(*h),
+                _ => pending = Some(Batch::History(vec![*h])),
+            },
+            Part::Redirect(r) => match &mut pending {
+                Some(Batch::Redirects(v)) => v.push(r),
+                _ => pending = Some(Batch::Redirects(vec![r])),
+            },
+            other => send(Batch::One(other))?,
+        }
+        let full = match &pending {
+            Some(Batch::Stories(v)) => v.len() >= SIZE,
+            Some(Batch::Drafts(v)) => v.len() >= SIZE,
+            Some(Batch::History(v)) => v.len() >= SIZE,
+            Some(Batch::Redirects(v)) => v.len() >= SIZE,
+            _ => false,
+        };
+        if full && let Some(batch) = pending.take() {
+            send(batch)?;
+        }
+        Ok(())
+    };
+    bulletin_import::backup::read(file, &mut sink)?;
+    if let Some(batch) = pending.take() {
+        let _ = sender.blocking_send(batch);
+    }
+    Ok(())
+}
