@@ -212,11 +212,24 @@ impl Story {
     /// the key, so a re-import updates the story and keeps the old text as a
     /// revision; two stories that merely share a headline and a date (a weekly
     /// "roundup") stay two stories unless they are in the same issue.
+    ///
+    /// A story whose slug was chosen rather than made from its headline (a
+    /// WordPress post's `post_name`, a Hugo page's slug) is identified by that
+    /// slug instead: WordPress keeps two "Daily briefing" posts of one day apart
+    /// as `daily-briefing` and `daily-briefing-2`, and so must an import of them.
+    /// Text has no slugs of its own (the reader makes them from headlines), so its
+    /// keys are unchanged.
     pub fn natural_key(&self) -> String {
         let issue = self
             .issue
             .map_or_else(|| "-".to_owned(), |i| i.number.to_string());
-        format!("{issue}/{}/{}", self.dateline.date, slugify(&self.headline))
+        let headline = slugify(&self.headline);
+        let name = if self.slug.is_empty() || self.slug == headline {
+            headline.as_str()
+        } else {
+            self.slug.as_str()
+        };
+        format!("{issue}/{}/{name}", self.dateline.date)
     }
 
     /// The countries a story is about: those named by its dateline's places, its

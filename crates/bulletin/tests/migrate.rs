@@ -326,3 +326,90 @@ fn a_markdown_export_comes_back_the_same() {
         "bulletin text of the archive, before and after the Markdown round trip"
     );
 }
+
+/// A WordPress post, as an export writes one.
+fn wxr_post(id: u32, title: &str, slug: &str, date: &str, body: &str) -> String {
+    format!(
+        "<item><title>{title}</title><link>https://old.example/{slug}/</link>\
+         <content:encoded><![CDATA[{body}]]></content:encoded>\
+         <wp:post_id>{id}</wp:post_id><wp:post_date>{date} 09:00:00</wp:post_date>\
+         <wp:post_date_gmt>{date} 09:00:00</wp:post_date_gmt><wp:post_name>{slug}</wp:post_name>\
+         <wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\
+         <wp:post_password></wp:post_password></item>\n"
+    )
+}
+
+fn wxr(items: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+         xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel><title>Old site</title>\
+         <link>https://old.example</link><wp:wxr_version>1.2</wp:wxr_version>\n{items}</channel></rss>\n"
+    )
+}
+
+#[test]
+fn two_posts_of_one_title_and_day_stay_two_stories() {
+    for archive in Archive::each() {
+        let file = write(
+            &archive.path("briefings.xml"),
+            wxr(&format!(
+                "{}{}",
+                wxr_post(
+                    1,
+                    "Daily briefing",
+                    "daily-briefing",
+                    "2024-03-01",
+                    "<p>Morning edition text.</p>"
+                ),
+                wxr_post(
+                    2,
+                    "Daily briefing",
+                    "daily-briefing-2",
+                    "2024-03-01",
+                    "<p>Evening edition text.</p>"
+                ),
+            )),
+        );
+        let out = archive.run_ok(&["import", &file]);
+        assert!(
+            text(&out.stderr).contains("2 new, 0 updated, 0 unchanged"),
+            "[{}] {}",
+            archive.name(),
+            text(&out.stderr)
+        );
+        let export: Value = serde_json::from_str(&archive.export(&["--format", "json"])).unwrap();
+        let mut bodies: Vec<(String, String)> = export["stories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["slug"].as_str().unwrap().to_owned(),
+                    s["body"][0].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        bodies.sort();
+        assert_eq!(
+            bodies,
+            [
+                (
+                    "daily-briefing".to_owned(),
+                    "Morning edition text.".to_owned()
+                ),
+                (
+                    "daily-briefing-2".to_owned(),
+                    "Evening edition text.".to_owned()
+                ),
+            ]
+        );
+        // Again: both recognised, neither doubled nor overwritten.
+        let out = archive.run_ok(&["import", &file]);
+        assert!(
+            text(&out.stderr).contains("0 new, 0 updated, 2 unchanged"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
