@@ -261,28 +261,45 @@ macro_rules! archive_sql {
                     redirects: Vec<Redirect>,
                     now: i64,
                 ) -> Result<()> {
-                    let mut any = false;
+                    // The last word for each address wins, as row-by-row upserts
+                    // would give; one statement may not touch a row twice.
+                    let mut latest: std::collections::HashMap<String, String> =
+                        std::collections::HashMap::with_capacity(redirects.len());
+                    let mut order: Vec<String> = Vec::with_capacity(redirects.len());
                     for r in redirects {
                         if r.from == r.to {
                             continue;
                         }
-                        sqlx::query(
-                            "INSERT INTO redirects (from_path, to_path, created_at)
-                             VALUES ($1, $2, $3)
+                        if latest.insert(r.from.clone(), r.to).is_none() {
+                            order.push(r.from);
+                        }
+                    }
+                    let pairs: Vec<(String, String)> = order
+                        .into_iter()
+                        .filter_map(|from| latest.remove(&from).map(|to| (from, to)))
+                        .collect();
+                    if pairs.is_empty() {
+                        return Ok(());
+                    }
+                    // Many rows a statement: a round trip per 300 redirects.
+                    for chunk in pairs.chunks(300) {
+                        let rows: Vec<String> = (0..chunk.len())
+                            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                            .collect();
+                        let sql = format!(
+                            "INSERT INTO redirects (from_path, to_path, created_at) VALUES {}
                              ON CONFLICT (from_path) DO UPDATE SET to_path = excluded.to_path",
-                        )
-                        .bind(&r.from)
-                        .bind(&r.to)
-                        .bind(now)
-                        .execute(&mut *self.tx)
-                        .await?;
-                        any = true;
+                            rows.join(", ")
+                        );
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (from, to) in chunk {
+                            query = query.bind(from).bind(to).bind(now);
+                        }
+                        query.execute(&mut *self.tx).await?;
                     }
-                    if any {
-                        // One entry per batch: caches keyed by the change log see
-                        // the new addresses; search ignores the entity.
-                        log_change(&mut self.tx, "redirects", "", "update").await?;
-                    }
+                    // One entry per batch: caches keyed by the change log see
+                    // the new addresses; search ignores the entity.
+                    log_change(&mut self.tx, "redirects", "", "update").await?;
                     Ok(())
                 }
 
