@@ -18,6 +18,10 @@ use bulletin_core::{
     slugify,
 };
 
+use bulletin_text::lines::{
+    is_copyright_line, is_end_mark, is_issue_line, is_space, strip_dash, trim,
+};
+
 use crate::Settings;
 
 /// The fields a source system gives for one post, cleaned to plain text.
@@ -418,55 +422,6 @@ fn read_bulletin(
 // The text reader's own tests for what a dateline, `ENDS` and the footers look like,
 // mirrored here (the reader keeps them private) to decide whether a body holds
 // bulletin text at all. The reader remains the judge of what it means.
-
-fn is_space(c: char) -> bool {
-    c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}'
-}
-
-fn trim(s: &str) -> &str {
-    s.trim_matches(is_space)
-}
-
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
-}
-
-fn strip_dash(s: &str) -> &str {
-    let s = trim(s);
-    let rest = s
-        .strip_prefix('\u{2014}')
-        .or_else(|| s.strip_prefix('\u{2013}'))
-        .or_else(|| s.strip_prefix("--"))
-        .or_else(|| s.strip_prefix('-'))
-        .unwrap_or(s);
-    trim(rest)
-}
-
-fn is_end_mark(text: &str) -> bool {
-    let t = strip_dash(text);
-    let t = t.strip_suffix('.').unwrap_or(t);
-    t == "ENDS"
-}
-
-fn is_issue_line(text: &str) -> bool {
-    let Some(rest) = strip_prefix_ci(strip_dash(text), "This story was ") else {
-        return false;
-    };
-    let rest = strip_prefix_ci(rest, "first ").unwrap_or(rest);
-    strip_prefix_ci(rest, "published in issue").is_some()
-}
-
-fn is_copyright_line(text: &str) -> bool {
-    let body = strip_dash(text);
-    let body = body.strip_suffix('.').unwrap_or(body);
-    body.len() <= 300
-        && strip_prefix_ci(body, "Copyright ").is_some()
-        && body.len() >= 4
-        && body.is_char_boundary(body.len() - 4)
-        && body[body.len() - 4..].bytes().all(|b| b.is_ascii_digit())
-}
 
 /// `[PLACE/]*MONTH DAY [YEAR] (CREDIT) — ...`: a month and a day right before a
 /// parenthesis near the start, and a dash after it.

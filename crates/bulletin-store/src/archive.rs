@@ -93,7 +93,8 @@ macro_rules! archive_sql {
 
             use super::super::{$import, $store};
             use super::{
-                Tx, add_history, corrupt, date_cast, free_slug, issue_head, publish_draft_in,
+                Tx, add_history, corrupt, date_cast, free_slug, issue_head, next_draft_position,
+                publish_draft_in,
                 refused, story_content, story_from_content, tags_json, time_cast,
             };
             use crate::archive::{Archive, NewDraft, RestorePart, import_actor};
@@ -229,14 +230,10 @@ macro_rules! archive_sql {
                                     log_change(&mut self.tx, "issue", &r.number.to_string(), "insert")
                                         .await?;
                                 }
-                                let max: i64 = sqlx::query_scalar(
-                                    "SELECT COALESCE(MAX(issue_position), 0) FROM drafts
-                                     WHERE issue_number = $1",
+                                (
+                                    i64::from(r.number),
+                                    next_draft_position(&mut self.tx, r.number).await?,
                                 )
-                                .bind(i64::from(r.number))
-                                .fetch_one(&mut *self.tx)
-                                .await?;
-                                (i64::from(r.number), max + 1)
                             }
                             None => (-1, 0),
                         };

@@ -664,6 +664,17 @@ macro_rules! newsroom_impl {
                 }
             }
 
+            /// Where a draft added to issue `number` goes: after its last draft.
+            async fn next_draft_position(tx: &mut Tx, number: u32) -> Result<i64> {
+                let max: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(issue_position), 0) FROM drafts WHERE issue_number = $1",
+                )
+                .bind(i64::from(number))
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(max + 1)
+            }
+
             /// A slug free among public stories, drafts and every story that ever
             /// had a history (so a new story never inherits an old one's saves).
             /// Point lookups on the three slug indexes, candidate by candidate:
@@ -1176,14 +1187,10 @@ macro_rules! newsroom_impl {
                                     number: r.number,
                                     date,
                                 });
-                                let max: i64 = sqlx::query_scalar(
-                                    "SELECT COALESCE(MAX(issue_position), 0) FROM drafts
-                                     WHERE issue_number = $1",
+                                (
+                                    i64::from(r.number),
+                                    next_draft_position(&mut import.tx, r.number).await?,
                                 )
-                                .bind(i64::from(r.number))
-                                .fetch_one(&mut *import.tx)
-                                .await?;
-                                (i64::from(r.number), max + 1)
                             }
                             None => (-1, 0),
                         };

@@ -29,6 +29,15 @@ pub mod synth;
 mod writer;
 
 pub use decode::utf8_input;
+
+/// How the reader tells a story's lines apart, for readers of bulletin text held
+/// in other formats (a WordPress post's paragraphs): one definition of `ENDS`, the
+/// issue line and the copyright line.
+pub mod lines {
+    pub use crate::reader::{
+        is_copyright_line, is_end_mark, is_issue_line, is_space, strip_dash, trim,
+    };
+}
 pub use diagnostic::{Diagnostic, Severity};
 pub use lint::IssueSequence;
 pub use reader::{Document, ParsedStory, Reader, StoryLines, read_str};

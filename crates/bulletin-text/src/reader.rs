@@ -623,11 +623,11 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-fn is_space(c: char) -> bool {
+pub fn is_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{a0}' || c == '\u{feff}'
 }
 
-fn trim(s: &str) -> &str {
+pub fn trim(s: &str) -> &str {
     s.trim_matches(is_space)
 }
 
@@ -690,7 +690,7 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// Strips a leading dash (em, en, `--` or `-`) and the spaces after it.
-fn strip_dash(s: &str) -> &str {
+pub fn strip_dash(s: &str) -> &str {
     let s = trim(s);
     let rest = s
         .strip_prefix('\u{2014}')
@@ -701,7 +701,7 @@ fn strip_dash(s: &str) -> &str {
     trim(rest)
 }
 
-fn is_end_mark(text: &str) -> bool {
+pub fn is_end_mark(text: &str) -> bool {
     let t = strip_dash(text);
     let t = t.strip_suffix('.').unwrap_or(t);
     t == "ENDS"
@@ -709,7 +709,7 @@ fn is_end_mark(text: &str) -> bool {
 
 /// `— This story was [first ]published in issue …`: precise enough that a
 /// paragraph opening "This story was first reported by …" stays a paragraph.
-fn is_issue_line(text: &str) -> bool {
+pub fn is_issue_line(text: &str) -> bool {
     let Some(rest) = strip_prefix_ci(strip_dash(text), "This story was ") else {
         return false;
     };
@@ -729,7 +729,7 @@ fn starts_copyright(text: &str) -> bool {
 
 /// `— Copyright … YEAR`: a paragraph that merely opens with "Copyright" (and does
 /// not end in a year, or runs long) stays a paragraph.
-fn is_copyright_line(text: &str) -> bool {
+pub fn is_copyright_line(text: &str) -> bool {
     let body = strip_dash(text);
     let body = body.strip_suffix('.').unwrap_or(body);
     body.len() <= 300

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::{Archive, shared, text, write};
+use crate::{Archive, http_get, shared, text, write};
 
 fn corpus() -> Option<(String, String)> {
     let path = shared("corpus/tag-archive-political-rights.txt")?;
@@ -545,20 +545,6 @@ fn files_from_windows_editors() {
         )),
         "{report}"
     );
-}
-
-/// One GET over a fresh TCP connection: the whole response, head and body.
-fn http_get(addr: &str, target: &str) -> String {
-    use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 #[test]

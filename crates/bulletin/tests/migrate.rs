@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 
 use serde_json::Value;
 
-use crate::{Archive, shared, text, write};
+use crate::{Archive, http_get, shared, text, write};
 
 const WXR: &str = "fixtures/wxr/themeunittestdata.wordpress.xml";
 
@@ -47,15 +47,7 @@ fn serve(archive: &Archive) -> (KillOnDrop, String) {
 
 /// Status line and Location of one GET.
 fn get(addr: &str, target: &str) -> (String, Option<String>) {
-    use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = http_get(addr, target);
     let status = response.lines().next().unwrap_or("").to_owned();
     let location = response
         .lines()

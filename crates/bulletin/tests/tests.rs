@@ -128,3 +128,17 @@ pub fn write(path: &Path, contents: impl AsRef<[u8]>) -> String {
     std::fs::write(path, contents).unwrap();
     path.display().to_string()
 }
+
+/// One GET over a fresh TCP connection: the whole response, head and body.
+pub fn http_get(addr: &str, target: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
