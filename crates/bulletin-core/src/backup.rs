@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::subscriber::{Plan, SubscriberStatus};
 use crate::{Date, IssueStatus, Story, StoryJson, staff::Role};
 
 /// The value of a backup's `"format"` key.
@@ -92,6 +93,20 @@ pub struct BackupUser {
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+}
+
+/// A subscriber, without the store's row id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSubscriber {
+    pub email: String,
+    pub name: String,
+    pub status: SubscriberStatus,
+    pub plan: Plan,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub unsubscribed_at: Option<i64>,
 }
 
 /// An old address answered with a 301 to a new one (both paths on this site).

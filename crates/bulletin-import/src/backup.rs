@@ -6,7 +6,7 @@
 //! ```text
 //! {"format":"bulletin-backup","version":1,
 //! "publication":{...},
-//! "tags":[...], "users":[...], "issues":[...],
+//! "tags":[...], "users":[...], "subscribers":[...], "issues":[...],
 //! "stories":[...], "drafts":[...], "history":[...], "redirects":[...]}
 //! ```
 //!
@@ -23,7 +23,7 @@ use std::io::{Read, Write};
 
 use bulletin_core::backup::{
     BACKUP_FORMAT, BACKUP_VERSION, BackupDraft, BackupHistory, BackupIssue, BackupRevision,
-    BackupStory, BackupUser, Redirect,
+    BackupStory, BackupSubscriber, BackupUser, Redirect,
 };
 use bulletin_core::{Access, Copyright, Dateline, IssueRef, Publication, Story, StoryJson, Tag};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -39,6 +39,7 @@ pub enum Part {
     Publication(Publication),
     Tags(Vec<Tag>),
     Users(Vec<BackupUser>),
+    Subscriber(BackupSubscriber),
     Issues(Vec<BackupIssue>),
     Story(Box<BackupStory>),
     Draft(Box<BackupDraft>),
@@ -97,12 +98,13 @@ impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
     }
 }
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "format",
     "version",
     "publication",
     "tags",
     "users",
+    "subscribers",
     "issues",
     "stories",
     "drafts",
@@ -155,6 +157,11 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                 "publication" => send(sink, Part::Publication(map.next_value()?))?,
                 "tags" => send(sink, Part::Tags(map.next_value()?))?,
                 "users" => send(sink, Part::Users(map.next_value()?))?,
+                "subscribers" => map.next_value_seed(Each {
+                    sink: &mut *sink,
+                    make: |s: BackupSubscriber| Ok(Part::Subscriber(s)),
+                    _record: std::marker::PhantomData,
+                })?,
                 "issues" => {
                     // A plain export's issues are what its stories say; only a
                     // backup's carry status and order.
@@ -334,6 +341,7 @@ impl StoryRecord {
 pub enum Section {
     Tags,
     Users,
+    Subscribers,
     Issues,
     Stories,
     Drafts,
@@ -346,6 +354,7 @@ impl Section {
         match self {
             Section::Tags => "tags",
             Section::Users => "users",
+            Section::Subscribers => "subscribers",
             Section::Issues => "issues",
             Section::Stories => "stories",
             Section::Drafts => "drafts",
@@ -364,9 +373,10 @@ pub struct Writer<W: Write> {
     next: usize,
 }
 
-const SECTIONS: [Section; 7] = [
+const SECTIONS: [Section; 8] = [
     Section::Tags,
     Section::Users,
+    Section::Subscribers,
     Section::Issues,
     Section::Stories,
     Section::Drafts,
@@ -424,6 +434,9 @@ impl<W: Write> Writer<W> {
     }
     pub fn user(&mut self, user: &BackupUser) -> std::io::Result<()> {
         self.record(Section::Users, user)
+    }
+    pub fn subscriber(&mut self, subscriber: &BackupSubscriber) -> std::io::Result<()> {
+        self.record(Section::Subscribers, subscriber)
     }
     pub fn issue(&mut self, issue: &BackupIssue) -> std::io::Result<()> {
         self.record(Section::Issues, issue)

@@ -1,9 +1,11 @@
 //! The JSON backup: written record by record, read back part by part.
 
 use bulletin_core::backup::{
-    BackupDraft, BackupHistory, BackupIssue, BackupRevision, BackupStory, BackupUser, Redirect,
+    BackupDraft, BackupHistory, BackupIssue, BackupRevision, BackupStory, BackupSubscriber,
+    BackupUser, Redirect,
 };
 use bulletin_core::staff::Role;
+use bulletin_core::subscriber::{Plan, SubscriberStatus};
 use bulletin_core::{
     Access, Copyright, Date, Dateline, IssueRef, IssueStatus, Publication, Story, Tag,
 };
@@ -51,6 +53,15 @@ fn parts() -> Vec<Part> {
             created_at: "2026-11-28T16:30:00Z".into(),
             password_hash: None,
         }]),
+        Part::Subscriber(BackupSubscriber {
+            email: "reader@example.org".into(),
+            name: "A Reader".into(),
+            status: SubscriberStatus::Unsubscribed,
+            plan: Plan::Paid,
+            created_at: 1_700_000_000,
+            confirmed_at: Some(1_700_000_100),
+            unsubscribed_at: Some(1_700_000_200),
+        }),
         Part::Issues(vec![BackupIssue {
             number: 493,
             date: Date::new(2021, 7, 22).ok(),
@@ -110,6 +121,7 @@ fn write_all(parts: &[Part]) -> Vec<u8> {
                 tags.iter().for_each(|t| w.tag(t).unwrap());
             }
             Part::Users(users) => users.iter().for_each(|u| w.user(u).unwrap()),
+            Part::Subscriber(s) => w.subscriber(s).unwrap(),
             Part::Issues(issues) => issues.iter().for_each(|i| w.issue(i).unwrap()),
             Part::Story(s) => w.story(s).unwrap(),
             Part::Draft(d) => w.draft(d).unwrap(),
@@ -160,7 +172,15 @@ fn empty_sections_are_written_and_order_is_kept() {
     assert!(w.section(Section::Stories).is_err());
     let bytes = w.finish().unwrap();
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    for key in ["tags", "users", "issues", "stories", "drafts", "history"] {
+    for key in [
+        "tags",
+        "users",
+        "subscribers",
+        "issues",
+        "stories",
+        "drafts",
+        "history",
+    ] {
         assert_eq!(value[key], serde_json::json!([]), "{key}");
     }
     assert_eq!(value["redirects"][0]["to"], "/y/");

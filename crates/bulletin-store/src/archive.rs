@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use bulletin_core::backup::{
-    BackupDraft, BackupHistory, BackupIssue, BackupStory, BackupUser, Redirect,
+    BackupDraft, BackupHistory, BackupIssue, BackupStory, BackupSubscriber, BackupUser, Redirect,
 };
 use bulletin_core::{Publication, Story};
 
@@ -30,6 +30,7 @@ pub struct NewDraft {
 pub enum RestorePart {
     Publication(Publication),
     Users(Vec<BackupUser>),
+    Subscribers(Vec<BackupSubscriber>),
     /// Created with their status and date; their story order is set by
     /// [`RestorePart::IssueOrder`] once the stories are in.
     Issues(Vec<BackupIssue>),
@@ -47,7 +48,7 @@ pub trait Archive: Send + Sync {
     /// Redirects ordered by `from` (byte order), after `after`, at most `limit`.
     async fn redirects(&self, after: &str, limit: u32) -> Result<Vec<Redirect>>;
     /// True when the store holds nothing but a publication: no story, draft,
-    /// issue, tag, staff account or redirect. Restoring a backup needs this.
+    /// issue, tag, staff account, subscriber or redirect. Restoring a backup needs this.
     async fn is_empty(&self) -> Result<bool>;
     /// Every issue with its scheduled time and public stories, by number.
     async fn backup_issues(&self) -> Result<Vec<BackupIssue>>;
@@ -85,8 +86,8 @@ macro_rules! archive_sql {
     ($store:ident, $import:ident) => {
         mod archive_sql {
             use bulletin_core::backup::{
-                BackupDraft, BackupHistory, BackupIssue, BackupRevision, BackupStory, BackupUser,
-                DRAFT_STATUSES, Redirect, backup_time,
+                BackupDraft, BackupHistory, BackupIssue, BackupRevision, BackupStory,
+                BackupSubscriber, BackupUser, DRAFT_STATUSES, Redirect, backup_time,
             };
             use bulletin_core::{Publication, Story, Tag};
             use sqlx::Row as _;
@@ -304,6 +305,7 @@ macro_rules! archive_sql {
                     match part {
                         RestorePart::Publication(p) => self.restore_publication(&p).await,
                         RestorePart::Users(users) => self.restore_users(users).await,
+                        RestorePart::Subscribers(list) => self.restore_subscribers(list).await,
                         RestorePart::Issues(issues) => self.restore_issues(issues).await,
                         RestorePart::Stories(stories) => self.restore_stories(stories).await,
                         RestorePart::Drafts(drafts) => self.restore_drafts(drafts).await,
@@ -351,6 +353,27 @@ macro_rules! archive_sql {
                             .execute(&mut *self.tx)
                             .await
                             .map_err(|e| crate::common::duplicate(e, "account", &user.email))?;
+                    }
+                    Ok(())
+                }
+
+                async fn restore_subscribers(&mut self, list: Vec<BackupSubscriber>) -> Result<()> {
+                    for s in list {
+                        sqlx::query(
+                            "INSERT INTO subscribers (email, name, status, plan, created_at,
+                                 updated_at, confirmed_at, unsubscribed_at)
+                             VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+                        )
+                        .bind(&s.email)
+                        .bind(&s.name)
+                        .bind(s.status.as_str())
+                        .bind(s.plan.as_str())
+                        .bind(s.created_at)
+                        .bind(s.confirmed_at)
+                        .bind(s.unsubscribed_at)
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(|e| crate::common::duplicate(e, "subscriber", &s.email))?;
                     }
                     Ok(())
                 }
@@ -578,7 +601,8 @@ macro_rules! archive_sql {
                               + (SELECT count(*) FROM (SELECT 1 FROM issues LIMIT 1) c)
                               + (SELECT count(*) FROM (SELECT 1 FROM tags LIMIT 1) d)
                               + (SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1) e)
-                              + (SELECT count(*) FROM (SELECT 1 FROM redirects LIMIT 1) f)",
+                              + (SELECT count(*) FROM (SELECT 1 FROM redirects LIMIT 1) f)
+                              + (SELECT count(*) FROM (SELECT 1 FROM subscribers LIMIT 1) g)",
                     )
                     .fetch_one(&self.pool)
                     .await?;

@@ -33,6 +33,7 @@ mod common;
 pub mod newsroom;
 pub mod postgres;
 pub mod sqlite;
+pub mod subscribers;
 pub mod testing;
 
 pub use archive::{Archive, NewDraft, RestorePart};
@@ -44,6 +45,7 @@ pub use newsroom::{
     Actor, ApiToken, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
     IssueDesk, IssueSummary, Newsroom, SaveOutcome, Session,
 };
+pub use subscribers::{NewSubscriber, SubscriberPut, SubscriberQuery, Subscribers};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -198,7 +200,7 @@ pub struct Counts {
 /// newsroom's tables ([`Newsroom`]), which only the admin area reads. Issues are
 /// listed whatever their status (each says its own); the site shows published ones.
 #[async_trait]
-pub trait Store: Newsroom + Archive + Send + Sync {
+pub trait Store: Newsroom + Archive + Subscribers + Send + Sync {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
@@ -301,6 +303,14 @@ pub trait ImportTx: Send {
     /// Restores one part of a backup into an empty store (see [`Archive::is_empty`]);
     /// parts come in [`RestorePart`]'s order.
     async fn restore(&mut self, part: RestorePart) -> Result<()>;
+    /// Adds or updates subscribers by address (outcomes in input order). An
+    /// address known as unsubscribed or bounced keeps its status: an import is
+    /// not consent.
+    async fn put_subscribers(
+        &mut self,
+        subscribers: Vec<NewSubscriber>,
+        now: i64,
+    ) -> Result<Vec<SubscriberPut>>;
     /// Sets an issue's status, clears any scheduled time (only
     /// [`Newsroom::schedule_issue`] sets one) and logs an `update` change of the
     /// issue (its stories' visibility follows it). `false` when there is no such

@@ -1770,6 +1770,7 @@ macro_rules! newsroom_impl {
             }
 
             crate::archive::archive_sql!($store, $import);
+            crate::subscribers::subscribers_sql!($store, $import);
         }
     };
 }

@@ -29,8 +29,8 @@ use crate::common::{
     parse_date, revision,
 };
 use crate::{
-    Change, Counts, ImportTx, NewDraft, PutOutcome, Redirect, RestorePart, Result, Revision, Store,
-    StoryIndexEntry, StoryPage, StoryQuery,
+    Change, Counts, ImportTx, NewDraft, NewSubscriber, PutOutcome, Redirect, RestorePart, Result,
+    Revision, Store, StoryIndexEntry, StoryPage, StoryQuery, SubscriberPut,
 };
 
 /// The advisory lock key every writing transaction takes: "bulletin" in ASCII.
@@ -645,6 +645,14 @@ impl ImportTx for PgImport {
 
     async fn restore(&mut self, part: RestorePart) -> Result<()> {
         self.restore_sql(part).await
+    }
+
+    async fn put_subscribers(
+        &mut self,
+        subscribers: Vec<NewSubscriber>,
+        now: i64,
+    ) -> Result<Vec<SubscriberPut>> {
+        self.put_subscribers_sql(subscribers, now).await
     }
 
     async fn delete_story(&mut self, slug: &str) -> Result<bool> {

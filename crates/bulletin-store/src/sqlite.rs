@@ -24,8 +24,8 @@ use crate::common::{
     revision,
 };
 use crate::{
-    Change, Counts, ImportTx, NewDraft, PutOutcome, Redirect, RestorePart, Result, Revision, Store,
-    StoreError, StoryIndexEntry, StoryPage, StoryQuery,
+    Change, Counts, ImportTx, NewDraft, NewSubscriber, PutOutcome, Redirect, RestorePart, Result,
+    Revision, Store, StoreError, StoryIndexEntry, StoryPage, StoryQuery, SubscriberPut,
 };
 
 /// SQLite's limit on bound parameters per statement.
@@ -661,6 +661,14 @@ impl ImportTx for SqliteImport {
 
     async fn restore(&mut self, part: RestorePart) -> Result<()> {
         self.restore_sql(part).await
+    }
+
+    async fn put_subscribers(
+        &mut self,
+        subscribers: Vec<NewSubscriber>,
+        now: i64,
+    ) -> Result<Vec<SubscriberPut>> {
+        self.put_subscribers_sql(subscribers, now).await
     }
 
     async fn delete_story(&mut self, slug: &str) -> Result<bool> {

@@ -119,7 +119,8 @@ fn with_database(url: &str, db: &str) -> String {
     out
 }
 
-/// Implements [`crate::Newsroom`] and [`crate::Archive`] for a test double by passing every call to
+/// Implements [`crate::Newsroom`], [`crate::Archive`] and [`crate::Subscribers`]
+/// for a test double by passing every call to
 /// `self.$field` (an `Arc<dyn Store>`), for doubles that change only what
 /// [`crate::Store`] reads.
 ///
@@ -386,6 +387,50 @@ macro_rules! delegate_newsroom {
             }
             async fn publish_due_stories(&self, now: i64) -> $crate::Result<Vec<String>> {
                 self.$field.publish_due_stories(now).await
+            }
+        }
+        #[async_trait::async_trait]
+        impl $crate::Subscribers for $double {
+            async fn add_subscriber(
+                &self,
+                new: &$crate::NewSubscriber,
+                now: i64,
+            ) -> $crate::Result<bulletin_core::subscriber::Subscriber> {
+                self.$field.add_subscriber(new, now).await
+            }
+            async fn subscriber(
+                &self,
+                email: &str,
+            ) -> $crate::Result<Option<bulletin_core::subscriber::Subscriber>> {
+                self.$field.subscriber(email).await
+            }
+            async fn set_subscriber_status(
+                &self,
+                email: &str,
+                status: bulletin_core::subscriber::SubscriberStatus,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.set_subscriber_status(email, status, now).await
+            }
+            async fn set_subscriber_plan(
+                &self,
+                email: &str,
+                plan: bulletin_core::subscriber::Plan,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.set_subscriber_plan(email, plan, now).await
+            }
+            async fn subscribers(
+                &self,
+                query: &$crate::SubscriberQuery,
+            ) -> $crate::Result<Vec<bulletin_core::subscriber::Subscriber>> {
+                self.$field.subscribers(query).await
+            }
+            async fn count_subscribers(
+                &self,
+                query: &$crate::SubscriberQuery,
+            ) -> $crate::Result<u64> {
+                self.$field.count_subscribers(query).await
             }
         }
     };

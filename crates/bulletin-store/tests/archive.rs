@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use bulletin_core::backup::{
-    BackupDraft, BackupHistory, BackupIssue, BackupStory, BackupUser, Redirect,
+    BackupDraft, BackupHistory, BackupIssue, BackupStory, BackupSubscriber, BackupUser, Redirect,
 };
 use bulletin_core::staff::Role;
+use bulletin_core::subscriber::{Plan, SubscriberStatus};
 use bulletin_core::{IssueStatus, Publication, Tag};
 use bulletin_store::{Actor, DeskQuery, NewDraft, RestorePart, Store, StoreError};
 
@@ -293,6 +294,7 @@ struct Full {
     publication: Publication,
     tags: Vec<Tag>,
     users: Vec<BackupUser>,
+    subscribers: Vec<BackupSubscriber>,
     issues: Vec<BackupIssue>,
     stories: Vec<BackupStory>,
     drafts: Vec<BackupDraft>,
@@ -350,6 +352,21 @@ async fn full(s: &Arc<dyn Store>) -> Full {
             .map(|(t, _)| t)
             .collect(),
         users: s.backup_users().await.unwrap(),
+        subscribers: s
+            .subscribers(&bulletin_store::SubscriberQuery::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|x| BackupSubscriber {
+                email: x.email,
+                name: x.name,
+                status: x.status,
+                plan: x.plan,
+                created_at: x.created_at,
+                confirmed_at: x.confirmed_at,
+                unsubscribed_at: x.unsubscribed_at,
+            })
+            .collect(),
         issues: s.backup_issues().await.unwrap(),
         stories,
         drafts,
@@ -364,6 +381,8 @@ async fn restore(s: &Arc<dyn Store>, f: &Full) -> Result<(), StoreError> {
         .await?;
     tx.put_tags(f.tags.clone()).await?;
     tx.restore(RestorePart::Users(f.users.clone())).await?;
+    tx.restore(RestorePart::Subscribers(f.subscribers.clone()))
+        .await?;
     tx.restore(RestorePart::Issues(f.issues.clone())).await?;
     tx.restore(RestorePart::Stories(f.stories.clone())).await?;
     tx.restore(RestorePart::Drafts(f.drafts.clone())).await?;
@@ -390,6 +409,22 @@ async fn rich_archive(dir: &std::path::Path) -> Arc<dyn Store> {
         .unwrap();
     s.set_user_disabled("old@example.org", true).await.unwrap();
     let actor = Actor::user(user.id, &user.email);
+    for (email, status) in [
+        ("paid@example.org", SubscriberStatus::Active),
+        ("left@example.org", SubscriberStatus::Unsubscribed),
+    ] {
+        s.add_subscriber(
+            &bulletin_store::NewSubscriber {
+                email: email.into(),
+                name: "Reader".into(),
+                plan: Plan::Paid,
+                status,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    }
     let mut tx = s.begin_import().await.unwrap();
     tx.put_tags(vec![Tag {
         name: "rights".into(),
@@ -478,6 +513,7 @@ async fn backup_restores_exactly(ctx: Ctx) {
     assert_eq!(taken.drafts.len(), 2);
     assert!(taken.history.iter().any(|h| h.user.is_some()));
     assert_eq!(taken.redirects.len(), 1);
+    assert_eq!(taken.subscribers.len(), 2);
     assert!(taken.tags.iter().any(|t| t.slug == "rights-2"));
     assert!(
         taken

@@ -60,11 +60,13 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
     .into_iter()
     .chain(newsroom::cases())
     .chain(archive::cases())
+    .chain(subscribers::cases())
     .collect()
 }
 
 mod archive;
 mod newsroom;
+mod subscribers;
 
 // ---------------------------------------------------------------------------------
 // Runners

@@ -65,6 +65,27 @@ async fn write_backup(
         }
         w.user(&user)?;
     }
+    w.section(Section::Subscribers)?;
+    let mut query = bulletin_store::SubscriberQuery {
+        limit: 10_000,
+        ..bulletin_store::SubscriberQuery::default()
+    };
+    loop {
+        let page = store.subscribers(&query).await?;
+        let Some(last) = page.last() else { break };
+        query.after = last.id;
+        for s in page {
+            w.subscriber(&bulletin_core::backup::BackupSubscriber {
+                email: s.email,
+                name: s.name,
+                status: s.status,
+                plan: s.plan,
+                created_at: s.created_at,
+                confirmed_at: s.confirmed_at,
+                unsubscribed_at: s.unsubscribed_at,
+            })?;
+        }
+    }
     w.section(Section::Issues)?;
     for issue in store.backup_issues().await? {
         w.issue(&issue)?;
@@ -129,6 +150,7 @@ enum Batch {
     Drafts(Vec<BackupDraft>),
     History(Vec<BackupHistory>),
     Redirects(Vec<Redirect>),
+    Subscribers(Vec<bulletin_core::backup::BackupSubscriber>),
     One(Part),
 }
 
@@ -190,6 +212,11 @@ pub async fn import(store: &dyn Store, path: PathBuf) -> Result<()> {
                     tx.restore(RestorePart::Drafts(batch)).await?;
                 }
                 Batch::History(batch) => tx.restore(RestorePart::History(batch)).await?,
+                Batch::Subscribers(batch) => {
+                    if backup {
+                        tx.restore(RestorePart::Subscribers(batch)).await?;
+                    }
+                }
                 Batch::Redirects(batch) => {
                     redirects += batch.len() as u64;
                     tx.put_redirects(batch, now).await?;
@@ -269,6 +296,7 @@ fn read_batches(
                 | (Some(Batch::Drafts(_)), Part::Draft(_))
                 | (Some(Batch::History(_)), Part::History(_))
                 | (Some(Batch::Redirects(_)), Part::Redirect(_))
+                | (Some(Batch::Subscribers(_)), Part::Subscriber(_))
         );
         if flush_first && let Some(batch) = pending.take() {
             send(batch)?;
@@ -290,6 +318,10 @@ fn read_batches(
                 Some(Batch::Redirects(v)) => v.push(r),
                 _ => pending = Some(Batch::Redirects(vec![r])),
             },
+            Part::Subscriber(s) => match &mut pending {
+                Some(Batch::Subscribers(v)) => v.push(s),
+                _ => pending = Some(Batch::Subscribers(vec![s])),
+            },
             other => send(Batch::One(other))?,
         }
         let full = match &pending {
@@ -297,6 +329,7 @@ fn read_batches(
             Some(Batch::Drafts(v)) => v.len() >= SIZE,
             Some(Batch::History(v)) => v.len() >= SIZE,
             Some(Batch::Redirects(v)) => v.len() >= SIZE,
+            Some(Batch::Subscribers(v)) => v.len() >= SIZE,
             _ => false,
         };
         if full && let Some(batch) = pending.take() {

@@ -16,6 +16,7 @@ mod import;
 mod migrate;
 mod progress;
 mod search;
+mod subscribers;
 mod users;
 
 use std::path::PathBuf;
@@ -138,6 +139,11 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Subscribers: list, import (CSV), export (CSV).
+    Subscribers {
+        #[command(subcommand)]
+        action: SubscriberAction,
+    },
     /// List the old addresses that answer with a 301 (from imports).
     Redirects {
         /// One JSON object a line: {"from": ..., "to": ...}.
@@ -193,6 +199,45 @@ enum UserAction {
     Enable { email: String },
     /// Set a new password, read from standard input.
     ResetPassword { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum SubscriberAction {
+    /// List subscribers (oldest first).
+    List {
+        /// pending, active, unsubscribed or bounced.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<bulletin_core::subscriber::SubscriberStatus>,
+        /// free or paid.
+        #[arg(long, value_parser = parse_plan)]
+        plan: Option<bulletin_core::subscriber::Plan>,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a CSV file (header line: email[,name][,plan][,status]) in one transaction.
+    Import {
+        file: PathBuf,
+        /// The status of rows without one: active (you vouch for the list) or
+        /// pending (they confirm first). Unsubscribed addresses stay unsubscribed.
+        #[arg(long, value_parser = parse_status, default_value = "active")]
+        status: bulletin_core::subscriber::SubscriberStatus,
+    },
+    /// Export every subscriber as CSV.
+    Export {
+        /// Write here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+}
+
+fn parse_status(s: &str) -> Result<bulletin_core::subscriber::SubscriberStatus, String> {
+    bulletin_core::subscriber::SubscriberStatus::parse(s)
+        .ok_or_else(|| format!("{s:?} is not pending, active, unsubscribed or bounced"))
+}
+
+fn parse_plan(s: &str) -> Result<bulletin_core::subscriber::Plan, String> {
+    bulletin_core::subscriber::Plan::parse(s).ok_or_else(|| format!("{s:?} is not free or paid"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -327,6 +372,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 _ => export::run(store.as_ref(), format, tag, issue, output.as_deref()).await?,
             }
             Ok(ExitCode::SUCCESS)
+        }),
+        Command::Subscribers { action } => with_store(&data, database, async |store, _| {
+            let store = store.as_ref();
+            match action {
+                SubscriberAction::List { status, plan, json } => {
+                    subscribers::list(store, status, plan, json).await
+                }
+                SubscriberAction::Import { file, status } => {
+                    subscribers::import(store, &file, status).await
+                }
+                SubscriberAction::Export { output } => {
+                    subscribers::export(store, output.as_deref()).await
+                }
+            }
         }),
         Command::Redirects { json } => with_store(&data, database, async |store, _| {
             list_redirects(store.as_ref(), json).await?;

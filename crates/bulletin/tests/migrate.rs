@@ -200,6 +200,11 @@ fn a_backup_moves_between_backends_byte_for_byte() {
         .write_all(b"a long enough password\n")
         .unwrap();
     assert!(add.wait().unwrap().success());
+    let list = write(
+        &source.path("subscribers.csv"),
+        "email,name,plan,status\npaid@example.org,Paid Reader,paid,active\nleft@example.org,,free,unsubscribed\n",
+    );
+    source.run_ok(&["subscribers", "import", &list]);
     let first = source.path("first.json");
     source.run_ok(&[
         "export",
@@ -251,6 +256,9 @@ fn a_backup_moves_between_backends_byte_for_byte() {
     }
     let last = hops.last().unwrap();
     assert!(text(&last.run_ok(&["user", "list"]).stdout).contains("editor@example.org"));
+    let subscribers = text(&last.run_ok(&["subscribers", "list"]).stdout);
+    assert!(subscribers.contains("paid@example.org"), "{subscribers}");
+    assert!(subscribers.contains("unsubscribed"), "{subscribers}");
 
     // With secrets, the hash comes along and the account can sign in after.
     let secret = source.path("secret.json");

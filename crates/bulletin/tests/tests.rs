@@ -3,6 +3,7 @@
 
 mod cli;
 mod migrate;
+mod subscribers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,306 @@
+//! Subscribers: sign-ups, confirmation, plans, unsubscribing, and imports of lists
+//! from elsewhere. One SQL text for both backends, expanded inside the newsroom
+//! module by [`subscribers_sql!`] (times are Unix seconds).
+//!
+//! Consent is kept by the store, not by callers: nothing but the subscriber's own
+//! confirmation makes a pending address active through [`Subscribers`], and an
+//! import never brings back an address that unsubscribed or bounced.
+
+use async_trait::async_trait;
+use bulletin_core::subscriber::{Plan, Subscriber, SubscriberStatus};
+
+use crate::Result;
+
+/// A subscriber to add or update. `email` as
+/// [`bulletin_core::staff::normalize_email`] makes it, `name` as
+/// [`bulletin_core::subscriber::normalize_name`] does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubscriber {
+    pub email: String,
+    pub name: String,
+    pub plan: Plan,
+    pub status: SubscriberStatus,
+}
+
+/// What [`crate::ImportTx::put_subscribers`] did with one subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriberPut {
+    Added,
+    Updated,
+    Unchanged,
+    /// Known as unsubscribed or bounced: plan and name updated, status kept (an
+    /// import is not consent).
+    KeptOut,
+}
+
+/// Which subscribers to list or count; every filter that is set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriberQuery {
+    pub status: Option<SubscriberStatus>,
+    pub plan: Option<Plan>,
+    /// Keyset paging: ids above this (0: from the start).
+    pub after: i64,
+    /// Page size; capped at 10,000 (0 also means 10,000).
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Subscribers: Send + Sync {
+    /// Adds a subscriber; a known address is [`crate::StoreError::Duplicate`].
+    async fn add_subscriber(&self, new: &NewSubscriber, now: i64) -> Result<Subscriber>;
+    async fn subscriber(&self, email: &str) -> Result<Option<Subscriber>>;
+    /// Moves a subscriber to `status`; the first move to active records when it
+    /// was confirmed, a move to unsubscribed when. `false`: no such subscriber.
+    async fn set_subscriber_status(
+        &self,
+        email: &str,
+        status: SubscriberStatus,
+        now: i64,
+    ) -> Result<bool>;
+    /// `false`: no such subscriber.
+    async fn set_subscriber_plan(&self, email: &str, plan: Plan, now: i64) -> Result<bool>;
+    /// By id, after `query.after`.
+    async fn subscribers(&self, query: &SubscriberQuery) -> Result<Vec<Subscriber>>;
+    /// How many match the filters (`after` and `limit` ignored).
+    async fn count_subscribers(&self, query: &SubscriberQuery) -> Result<u64>;
+}
+
+/// Expands, inside the newsroom module of a backend, [`Subscribers`] and the
+/// import transaction's `put_subscribers`.
+macro_rules! subscribers_sql {
+    ($store:ident, $import:ident) => {
+        mod subscribers_sql {
+            use bulletin_core::subscriber::{Plan, Subscriber, SubscriberStatus};
+            use sqlx::Row as _;
+
+            use super::super::{$import, $store};
+            use super::corrupt;
+            use crate::subscribers::{NewSubscriber, SubscriberPut, SubscriberQuery, Subscribers};
+            use crate::{Result, StoreError};
+
+            const COLUMNS: &str = "id, email, name, status, plan, created_at, confirmed_at,
+                unsubscribed_at";
+
+            fn subscriber_row(
+                row: &<<$store as crate::newsroom::Backend>::Db as sqlx::Database>::Row,
+            ) -> Result<Subscriber> {
+                let status: String = row.try_get("status")?;
+                let plan: String = row.try_get("plan")?;
+                Ok(Subscriber {
+                    id: row.try_get("id")?,
+                    email: row.try_get("email")?,
+                    name: row.try_get("name")?,
+                    status: SubscriberStatus::parse(&status)
+                        .ok_or_else(|| corrupt(format_args!("subscriber status {status:?}")))?,
+                    plan: Plan::parse(&plan)
+                        .ok_or_else(|| corrupt(format_args!("subscriber plan {plan:?}")))?,
+                    created_at: row.try_get("created_at")?,
+                    confirmed_at: row.try_get("confirmed_at")?,
+                    unsubscribed_at: row.try_get("unsubscribed_at")?,
+                })
+            }
+
+            /// The filters of `q` as SQL over `$1` (status) and `$2` (plan).
+            const FILTER: &str = "($1 = '' OR status = $1) AND ($2 = '' OR plan = $2)";
+
+            fn filter_binds(q: &SubscriberQuery) -> (&'static str, &'static str) {
+                (
+                    q.status.map_or("", SubscriberStatus::as_str),
+                    q.plan.map_or("", Plan::as_str),
+                )
+            }
+
+            /// Timestamps that follow a status change.
+            const STATUS_TIMES: &str = "
+                confirmed_at = CASE WHEN $1 = 'active' AND confirmed_at IS NULL
+                                    THEN $3 ELSE confirmed_at END,
+                unsubscribed_at = CASE WHEN $1 = 'unsubscribed' THEN $3
+                                       WHEN $1 = 'active' THEN NULL
+                                       ELSE unsubscribed_at END";
+
+            impl $import {
+                pub(crate) async fn put_subscribers_sql(
+                    &mut self,
+                    subscribers: Vec<NewSubscriber>,
+                    now: i64,
+                ) -> Result<Vec<SubscriberPut>> {
+                    let mut out = Vec::with_capacity(subscribers.len());
+                    for new in subscribers {
+                        let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE email = $1");
+                        let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(&new.email)
+                            .fetch_optional(&mut *self.tx)
+                            .await?
+                            .map(|row| subscriber_row(&row))
+                            .transpose()?;
+                        let Some(old) = existing else {
+                            insert(&mut self.tx, &new, now).await?;
+                            out.push(SubscriberPut::Added);
+                            continue;
+                        };
+                        let kept_out = matches!(
+                            old.status,
+                            SubscriberStatus::Unsubscribed | SubscriberStatus::Bounced
+                        );
+                        let status = if kept_out { old.status } else { new.status };
+                        let name = if new.name.is_empty() {
+                            old.name.clone()
+                        } else {
+                            new.name.clone()
+                        };
+                        if (status, new.plan, &name) == (old.status, old.plan, &old.name) {
+                            out.push(if kept_out && new.status != old.status {
+                                SubscriberPut::KeptOut
+                            } else {
+                                SubscriberPut::Unchanged
+                            });
+                            continue;
+                        }
+                        let sql = format!(
+                            "UPDATE subscribers SET status = $1, plan = $2, updated_at = $3,
+                                 name = $4, {STATUS_TIMES}
+                             WHERE email = $5"
+                        );
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(status.as_str())
+                            .bind(new.plan.as_str())
+                            .bind(now)
+                            .bind(&name)
+                            .bind(&new.email)
+                            .execute(&mut *self.tx)
+                            .await?;
+                        out.push(if kept_out && new.status != old.status {
+                            SubscriberPut::KeptOut
+                        } else {
+                            SubscriberPut::Updated
+                        });
+                    }
+                    Ok(out)
+                }
+            }
+
+            async fn insert(tx: &mut super::Tx, new: &NewSubscriber, now: i64) -> Result<()> {
+                let active = new.status == SubscriberStatus::Active;
+                sqlx::query(
+                    "INSERT INTO subscribers (email, name, status, plan, created_at, updated_at,
+                         confirmed_at, unsubscribed_at)
+                     VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+                )
+                .bind(&new.email)
+                .bind(&new.name)
+                .bind(new.status.as_str())
+                .bind(new.plan.as_str())
+                .bind(now)
+                .bind(active.then_some(now))
+                .bind((new.status == SubscriberStatus::Unsubscribed).then_some(now))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| crate::common::duplicate(e, "subscriber", &new.email))?;
+                Ok(())
+            }
+
+            #[async_trait::async_trait]
+            impl Subscribers for $store {
+                async fn add_subscriber(
+                    &self,
+                    new: &NewSubscriber,
+                    now: i64,
+                ) -> Result<Subscriber> {
+                    let mut import = self.begin_newsroom().await?;
+                    insert(&mut import.tx, new, now).await?;
+                    import.tx.commit().await?;
+                    self.subscriber(&new.email)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound {
+                            what: "subscriber",
+                            key: new.email.clone(),
+                        })
+                }
+
+                async fn subscriber(&self, email: &str) -> Result<Option<Subscriber>> {
+                    let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE email = $1");
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(email)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .map(|row| subscriber_row(&row))
+                        .transpose()
+                }
+
+                async fn set_subscriber_status(
+                    &self,
+                    email: &str,
+                    status: SubscriberStatus,
+                    now: i64,
+                ) -> Result<bool> {
+                    let sql = format!(
+                        "UPDATE subscribers SET status = $1, updated_at = $3, {STATUS_TIMES}
+                         WHERE email = $2"
+                    );
+                    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(status.as_str())
+                        .bind(email)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                    Ok(done > 0)
+                }
+
+                async fn set_subscriber_plan(
+                    &self,
+                    email: &str,
+                    plan: Plan,
+                    now: i64,
+                ) -> Result<bool> {
+                    let done = sqlx::query(
+                        "UPDATE subscribers SET plan = $1, updated_at = $2 WHERE email = $3",
+                    )
+                    .bind(plan.as_str())
+                    .bind(now)
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    Ok(done > 0)
+                }
+
+                async fn subscribers(&self, q: &SubscriberQuery) -> Result<Vec<Subscriber>> {
+                    let (status, plan) = filter_binds(q);
+                    let limit = if q.limit == 0 {
+                        10_000
+                    } else {
+                        q.limit.min(10_000)
+                    };
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM subscribers WHERE {FILTER} AND id > $3
+                         ORDER BY id LIMIT $4"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(status)
+                        .bind(plan)
+                        .bind(q.after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(subscriber_row)
+                        .collect()
+                }
+
+                async fn count_subscribers(&self, q: &SubscriberQuery) -> Result<u64> {
+                    let (status, plan) = filter_binds(q);
+                    let sql = format!("SELECT count(*) FROM subscribers WHERE {FILTER}");
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(status)
+                        .bind(plan)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use subscribers_sql;
