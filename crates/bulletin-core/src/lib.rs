@@ -24,6 +24,7 @@ pub mod render;
 mod slug;
 pub mod staff;
 pub mod subscriber;
+pub mod token;
 
 pub use dates::{Month, format_issue_date, infer_year, infer_year_from_copyright};
 pub use gazetteer::{Country, Gazetteer, Place, countries_in_text, gazetteer, place_display_name};

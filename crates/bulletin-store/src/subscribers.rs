@@ -63,6 +63,14 @@ pub trait Subscribers: Send + Sync {
     async fn subscribers(&self, query: &SubscriberQuery) -> Result<Vec<Subscriber>>;
     /// How many match the filters (`after` and `limit` ignored).
     async fn count_subscribers(&self, query: &SubscriberQuery) -> Result<u64>;
+    /// The site's secret called `name`: `candidate` (fresh random bytes, hex or
+    /// base64) if none is stored yet, else the one stored. Instances racing on one
+    /// database all get the same one.
+    async fn site_secret(&self, name: &str, candidate: &str, now: i64) -> Result<String>;
+    /// Spends a single-use token's nonce: `true` the first time, `false` ever
+    /// after (until `expires_at`, past which the token is refused anyway and
+    /// its nonce is forgotten).
+    async fn spend_token(&self, nonce: &str, expires_at: i64, now: i64) -> Result<bool>;
 }
 
 /// Expands, inside the newsroom module of a backend, [`Subscribers`] and the
@@ -286,6 +294,53 @@ macro_rules! subscribers_sql {
                         .iter()
                         .map(subscriber_row)
                         .collect()
+                }
+
+                async fn site_secret(
+                    &self,
+                    name: &str,
+                    candidate: &str,
+                    now: i64,
+                ) -> Result<String> {
+                    sqlx::query(
+                        "INSERT INTO site_secrets (name, value, created_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(name)
+                    .bind(candidate)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(
+                        sqlx::query_scalar("SELECT value FROM site_secrets WHERE name = $1")
+                            .bind(name)
+                            .fetch_one(&self.pool)
+                            .await?,
+                    )
+                }
+
+                async fn spend_token(
+                    &self,
+                    nonce: &str,
+                    expires_at: i64,
+                    now: i64,
+                ) -> Result<bool> {
+                    let mut import = self.begin_newsroom().await?;
+                    sqlx::query("DELETE FROM spent_tokens WHERE expires_at < $1")
+                        .bind(now)
+                        .execute(&mut *import.tx)
+                        .await?;
+                    let spent = sqlx::query(
+                        "INSERT INTO spent_tokens (nonce, expires_at) VALUES ($1, $2)
+                         ON CONFLICT (nonce) DO NOTHING",
+                    )
+                    .bind(nonce)
+                    .bind(expires_at)
+                    .execute(&mut *import.tx)
+                    .await?
+                    .rows_affected();
+                    import.tx.commit().await?;
+                    Ok(spent == 1)
                 }
 
                 async fn count_subscribers(&self, q: &SubscriberQuery) -> Result<u64> {

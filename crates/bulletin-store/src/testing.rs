@@ -432,6 +432,22 @@ macro_rules! delegate_newsroom {
             ) -> $crate::Result<u64> {
                 self.$field.count_subscribers(query).await
             }
+            async fn site_secret(
+                &self,
+                name: &str,
+                candidate: &str,
+                now: i64,
+            ) -> $crate::Result<String> {
+                self.$field.site_secret(name, candidate, now).await
+            }
+            async fn spend_token(
+                &self,
+                nonce: &str,
+                expires_at: i64,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.spend_token(nonce, expires_at, now).await
+            }
         }
     };
 }

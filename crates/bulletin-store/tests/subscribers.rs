@@ -16,7 +16,8 @@ pub fn cases() -> Vec<(&'static str, CaseFn)> {
     subscriber_cases![
         life_of_a_subscriber,
         lists_and_counts,
-        imports_respect_consent
+        imports_respect_consent,
+        secrets_and_spent_tokens,
     ]
 }
 
@@ -230,4 +231,49 @@ async fn imports_respect_consent(ctx: Ctx) {
     .unwrap();
     tx.rollback().await.unwrap();
     assert!(s.subscriber("ghost@example.org").await.unwrap().is_none());
+}
+
+async fn secrets_and_spent_tokens(ctx: Ctx) {
+    let s = &ctx.store;
+    // Two instances on one database agree on the secret: the first one kept wins.
+    let other = bulletin_store::open(&ctx.url).await.unwrap();
+    let (a, b) = tokio::join!(
+        s.site_secret("links", "first-candidate", NOW),
+        other.site_secret("links", "second-candidate", NOW)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert!(a == "first-candidate" || a == "second-candidate");
+    assert_eq!(s.site_secret("links", "later", NOW + 9).await.unwrap(), a);
+    assert_eq!(s.site_secret("other", "own", NOW).await.unwrap(), "own");
+
+    // A single-use token is spent once, even when two requests race.
+    let (x, y) = tokio::join!(
+        s.spend_token("nonce-1", NOW + 3600, NOW),
+        other.spend_token("nonce-1", NOW + 3600, NOW)
+    );
+    assert_eq!(
+        [x.unwrap(), y.unwrap()]
+            .iter()
+            .filter(|spent| **spent)
+            .count(),
+        1
+    );
+    assert!(
+        !s.spend_token("nonce-1", NOW + 3600, NOW + 10)
+            .await
+            .unwrap()
+    );
+    assert!(s.spend_token("nonce-2", NOW + 60, NOW).await.unwrap());
+    // Past its expiry a nonce is forgotten (the token itself is refused by then).
+    assert!(
+        s.spend_token("nonce-3", NOW + 7200, NOW + 3601)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.spend_token("nonce-1", NOW + 9000, NOW + 3601)
+            .await
+            .unwrap()
+    );
 }
