@@ -31,6 +31,7 @@ use std::sync::Arc;
 pub mod archive;
 mod common;
 pub mod newsroom;
+pub mod outbox;
 pub mod postgres;
 pub mod sqlite;
 pub mod subscribers;
@@ -45,6 +46,7 @@ pub use newsroom::{
     Actor, ApiToken, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
     IssueDesk, IssueSummary, Newsroom, SaveOutcome, Session,
 };
+pub use outbox::{Outbox, SendJob, SendOutcome, SendProgress};
 pub use subscribers::{NewSubscriber, SubscriberPut, SubscriberQuery, Subscribers};
 
 /// What can go wrong in the store.
@@ -200,7 +202,7 @@ pub struct Counts {
 /// newsroom's tables ([`Newsroom`]), which only the admin area reads. Issues are
 /// listed whatever their status (each says its own); the site shows published ones.
 #[async_trait]
-pub trait Store: Newsroom + Archive + Subscribers + Send + Sync {
+pub trait Store: Newsroom + Archive + Subscribers + Outbox + Send + Sync {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

@@ -1771,6 +1771,7 @@ macro_rules! newsroom_impl {
 
             crate::archive::archive_sql!($store, $import);
             crate::subscribers::subscribers_sql!($store, $import);
+            crate::outbox::outbox_sql!($store);
         }
     };
 }
@@ -1785,6 +1786,10 @@ pub(crate) trait Backend {
     /// The type of the older tables' times (`created_at`, `changes.at`), which
     /// take RFC 3339 text.
     const TIME_TYPE: &'static str;
+    /// `FOR UPDATE SKIP LOCKED` where the backend has row locks (PostgreSQL), so
+    /// that workers claiming rows pass over each other's; empty for SQLite, whose
+    /// writers take turns.
+    const SKIP_LOCKED: &'static str;
     /// The type of `revisions.content`.
     const JSON_TYPE: &'static str;
     /// `column` (one of those times) as RFC 3339 text in UTC.

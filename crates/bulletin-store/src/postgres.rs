@@ -1136,6 +1136,7 @@ impl crate::newsroom::Backend for PgStore {
     const DATE_TYPE: &'static str = "DATE";
     const TIME_TYPE: &'static str = "TIMESTAMPTZ";
     const JSON_TYPE: &'static str = "JSONB";
+    const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
     fn time_text(column: &str) -> String {
         format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
     }

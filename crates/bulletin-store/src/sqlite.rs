@@ -1137,6 +1137,7 @@ impl crate::newsroom::Backend for SqliteStore {
     const DATE_TYPE: &'static str = "TEXT";
     const TIME_TYPE: &'static str = "TEXT";
     const JSON_TYPE: &'static str = "TEXT";
+    const SKIP_LOCKED: &'static str = "";
     fn time_text(column: &str) -> String {
         column.to_owned()
     }

@@ -119,8 +119,8 @@ fn with_database(url: &str, db: &str) -> String {
     out
 }
 
-/// Implements [`crate::Newsroom`], [`crate::Archive`] and [`crate::Subscribers`]
-/// for a test double by passing every call to
+/// Implements [`crate::Newsroom`], [`crate::Archive`], [`crate::Subscribers`] and
+/// [`crate::Outbox`] for a test double by passing every call to
 /// `self.$field` (an `Arc<dyn Store>`), for doubles that change only what
 /// [`crate::Store`] reads.
 ///
@@ -447,6 +447,33 @@ macro_rules! delegate_newsroom {
                 now: i64,
             ) -> $crate::Result<bool> {
                 self.$field.spend_token(nonce, expires_at, now).await
+            }
+        }
+        #[async_trait::async_trait]
+        impl $crate::Outbox for $double {
+            async fn queue_issue(&self, issue: u32, now: i64) -> $crate::Result<u64> {
+                self.$field.queue_issue(issue, now).await
+            }
+            async fn claim_sends(
+                &self,
+                worker: &str,
+                limit: u32,
+                now: i64,
+                lease: i64,
+            ) -> $crate::Result<Vec<$crate::SendJob>> {
+                self.$field.claim_sends(worker, limit, now, lease).await
+            }
+            async fn record_send(
+                &self,
+                id: i64,
+                worker: &str,
+                outcome: &$crate::SendOutcome,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.record_send(id, worker, outcome, now).await
+            }
+            async fn send_progress(&self, issue: u32) -> $crate::Result<$crate::SendProgress> {
+                self.$field.send_progress(issue).await
             }
         }
     };

@@ -61,11 +61,13 @@ fn all_cases() -> Vec<(&'static str, CaseFn)> {
     .chain(newsroom::cases())
     .chain(archive::cases())
     .chain(subscribers::cases())
+    .chain(outbox::cases())
     .collect()
 }
 
 mod archive;
 mod newsroom;
+mod outbox;
 mod subscribers;
 
 // ---------------------------------------------------------------------------------
