@@ -32,7 +32,7 @@ pub fn links() -> Links {
 }
 
 pub fn story(slug: &str, headline: &str, places: &[&str], day: i8, body: &[&str]) -> Story {
-    let publication = Publication::default();
+    let publication = test_publication();
     Story {
         slug: slug.into(),
         headline: headline.into(),
@@ -103,7 +103,7 @@ pub fn fixture() -> Fixture {
 
     let stories = vec![water, court, rail];
     Fixture {
-        publication: Publication::default(),
+        publication: test_publication(),
         issue: Issue {
             number: 493,
             date: Some(Date::constant(2021, 7, 22)),
@@ -111,5 +111,14 @@ pub fn fixture() -> Fixture {
             stories: stories.iter().map(|s| s.slug.clone()).collect(),
         },
         stories,
+    }
+}
+
+/// A publication of the tests' own, so that no generated footer repeats a line
+/// of the real archive.
+pub fn test_publication() -> Publication {
+    Publication {
+        name: "Steppe and Caucasus Test Letter".into(),
+        ..Publication::default()
     }
 }

@@ -20,14 +20,14 @@ fn subject_names_publication_issue_and_date() {
     let r = render(&f.newsletter(), Reader::Paid, &links());
     assert_eq!(
         r.subject,
-        "Central Asia & South Caucasus Bulletin \u{2014} Issue 493, July 22 2021"
+        "Steppe and Caucasus Test Letter \u{2014} Issue 493, July 22 2021"
     );
     let mut undated = fixture();
     undated.issue.date = None;
     let r = render(&undated.newsletter(), Reader::Paid, &links());
     assert_eq!(
         r.subject,
-        "Central Asia & South Caucasus Bulletin \u{2014} Issue 493"
+        "Steppe and Caucasus Test Letter \u{2014} Issue 493"
     );
     let mut november = fixture();
     november.issue.date = Some(Date::constant(2021, 11, 4));
@@ -195,11 +195,9 @@ fn html_is_an_email_document() {
         assert!(html.contains("TBILISI/BAKU/JULY 21 2021 (The Bulletin)"));
         assert!(html.contains("DUSHANBE/JULY 19 2021 (The Bulletin)"));
         assert!(html.contains(
-            "&mdash; This story was first published in issue 493 of the Central Asia &amp; South Caucasus Bulletin, on July 22 2021"
+            "&mdash; This story was first published in issue 493 of the Steppe and Caucasus Test Letter, on July 22 2021"
         ));
-        assert!(
-            html.contains("&mdash; Copyright the Central Asia &amp; South Caucasus Bulletin 2021")
-        );
+        assert!(html.contains("&mdash; Copyright the Steppe and Caucasus Test Letter 2021"));
         assert!(html.contains("href=\"https://bulletin.example.org/unsubscribe/?t=abc123\""));
         assert!(html.contains("Read on the site"));
     }
