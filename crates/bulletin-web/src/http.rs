@@ -281,18 +281,24 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let query = request.uri().query().map(str::to_owned);
     // Old addresses (imports' redirects) are looked up only where the site has
     // nothing: a 404, or WordPress's `/?p=ID`, which the home page would answer.
     let redirectable = (method == Method::GET || method == Method::HEAD)
         && !path.starts_with("/admin")
         && !path.starts_with("/api/");
-    let plain_link =
-        redirectable && path == "/" && query.as_deref().is_some_and(|q| q.contains("p="));
-    let moved = if plain_link {
-        old_address(&state, &path, query.as_deref()).await
+    // Copied only for the home page with a `p=` in its query: no cost elsewhere.
+    let plain_link = if redirectable && path == "/" {
+        request
+            .uri()
+            .query()
+            .filter(|q| q.contains("p="))
+            .map(str::to_owned)
     } else {
         None
+    };
+    let moved = match plain_link {
+        Some(query) => old_address(&state, &path, Some(&query)).await,
+        None => None,
     };
     let (mut response, cache) = match moved {
         Some(moved) => (moved, "301"),
