@@ -140,6 +140,7 @@ pub struct Report {
     /// Skipped things by kind, and one reason per kind (the first seen).
     pub skipped: BTreeMap<String, (u64, String)>,
     pub tags: u64,
+    /// Old addresses to keep: archive redirects and public stories' old paths.
     pub redirects: u64,
     pub warnings: u64,
     pub site: Option<(String, String)>,
@@ -151,7 +152,11 @@ impl Report {
             Item::Site { title, url } => self.site = Some((title.clone(), url.clone())),
             Item::Story(s) => {
                 *self.stories.entry(s.status.as_str()).or_default() += 1;
-                self.redirects += s.old_paths.len() as u64;
+                // Only public stories keep their old addresses (a redirect would
+                // show a draft's slug).
+                if s.status == PostStatus::Published {
+                    self.redirects += s.old_paths.len() as u64;
+                }
             }
             Item::Tag(_) => self.tags += 1,
             Item::Redirect { .. } => self.redirects += 1,
