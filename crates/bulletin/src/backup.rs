@@ -192,6 +192,21 @@ pub async fn import(store: &dyn Store, path: PathBuf) -> Result<()> {
                         tx.put_tags(tags).await?;
                     }
                 }
+                // Accounts, drafts, history, subscribers and redirects come only
+                // with a complete backup, into an empty store: a plain export
+                // carrying them is refused rather than merged into an archive.
+                Batch::One(Part::Users(_))
+                | Batch::Drafts(_)
+                | Batch::History(_)
+                | Batch::Subscribers(_)
+                | Batch::Redirects(_)
+                    if !backup =>
+                {
+                    bail!(
+                        "{name} carries accounts, drafts, history, subscribers or redirects, \
+                         which only a complete backup (with \"format\" first) restores"
+                    );
+                }
                 Batch::One(Part::Users(users)) => tx.restore(RestorePart::Users(users)).await?,
                 Batch::One(Part::Issues(list)) => {
                     tx.restore(RestorePart::Issues(list.clone())).await?;
@@ -212,11 +227,7 @@ pub async fn import(store: &dyn Store, path: PathBuf) -> Result<()> {
                     tx.restore(RestorePart::Drafts(batch)).await?;
                 }
                 Batch::History(batch) => tx.restore(RestorePart::History(batch)).await?,
-                Batch::Subscribers(batch) => {
-                    if backup {
-                        tx.restore(RestorePart::Subscribers(batch)).await?;
-                    }
-                }
+                Batch::Subscribers(batch) => tx.restore(RestorePart::Subscribers(batch)).await?,
                 Batch::Redirects(batch) => {
                     redirects += batch.len() as u64;
                     tx.put_redirects(batch, now).await?;

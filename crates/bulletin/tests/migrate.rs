@@ -413,3 +413,20 @@ fn two_posts_of_one_title_and_day_stay_two_stories() {
         );
     }
 }
+
+#[test]
+fn a_plain_json_file_cannot_bring_accounts() {
+    let archive = Archive::sqlite();
+    let file = write(
+        &archive.path("sneaky.json"),
+        r#"{"stories":[],"users":[{"email":"eve@example.org","role":"admin","disabled":false,"created_at":"2026-01-01T00:00:00Z","password_hash":"$argon2id$v=19$x"}]}"#,
+    );
+    let out = archive.run(&["import", &file]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("only a complete backup"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&archive.run_ok(&["user", "list"]).stdout).contains("eve@example.org"));
+}
