@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::subscriber::{Plan, SubscriberStatus};
+use crate::subscriber::{Plan, Subscriber, SubscriberStatus};
 use crate::{Date, IssueStatus, Story, StoryJson, staff::Role};
 
 /// The value of a backup's `"format"` key.
@@ -107,6 +107,20 @@ pub struct BackupSubscriber {
     pub created_at: i64,
     pub confirmed_at: Option<i64>,
     pub unsubscribed_at: Option<i64>,
+}
+
+impl From<Subscriber> for BackupSubscriber {
+    fn from(s: Subscriber) -> BackupSubscriber {
+        BackupSubscriber {
+            email: s.email,
+            name: s.name,
+            status: s.status,
+            plan: s.plan,
+            created_at: s.created_at,
+            confirmed_at: s.confirmed_at,
+            unsubscribed_at: s.unsubscribed_at,
+        }
+    }
 }
 
 /// An old address answered with a 301 to a new one (both paths on this site).

@@ -357,15 +357,7 @@ async fn full(s: &Arc<dyn Store>) -> Full {
             .await
             .unwrap()
             .into_iter()
-            .map(|x| BackupSubscriber {
-                email: x.email,
-                name: x.name,
-                status: x.status,
-                plan: x.plan,
-                created_at: x.created_at,
-                confirmed_at: x.confirmed_at,
-                unsubscribed_at: x.unsubscribed_at,
-            })
+            .map(BackupSubscriber::from)
             .collect(),
         issues: s.backup_issues().await.unwrap(),
         stories,

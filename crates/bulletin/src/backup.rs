@@ -75,15 +75,7 @@ async fn write_backup(
         let Some(last) = page.last() else { break };
         query.after = last.id;
         for s in page {
-            w.subscriber(&bulletin_core::backup::BackupSubscriber {
-                email: s.email,
-                name: s.name,
-                status: s.status,
-                plan: s.plan,
-                created_at: s.created_at,
-                confirmed_at: s.confirmed_at,
-                unsubscribed_at: s.unsubscribed_at,
-            })?;
+            w.subscriber(&s.into())?;
         }
     }
     w.section(Section::Issues)?;

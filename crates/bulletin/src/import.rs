@@ -200,9 +200,9 @@ pub async fn run(store: &dyn Store, sources: Vec<Source>, verbosity: Verbosity) 
 }
 
 /// Counts the bytes that pass through, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
+pub(crate) struct Counting<R> {
+    pub(crate) inner: R,
+    pub(crate) count: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {

@@ -22,6 +22,7 @@ use bulletin_import::{Item, PostStatus, Report, Settings};
 use bulletin_store::{NewDraft, PutOutcome, Store};
 use tokio::sync::mpsc;
 
+use crate::import::Counting;
 use crate::progress::Progress;
 
 /// Items handed from the reading thread to the writer at a time.
@@ -151,7 +152,7 @@ pub async fn run(store: &dyn Store, sources: Vec<Source>, dry_run: bool) -> Resu
 }
 
 /// The process's peak resident memory in KiB (Linux's VmHWM), if known.
-pub fn peak_memory() -> Option<u64> {
+fn peak_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -252,20 +253,6 @@ async fn write_batch(
         tx.put_redirects(redirects, now).await?;
     }
     Ok(())
-}
-
-/// Counts the bytes that pass through, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: std::io::Read> std::io::Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
 }
 
 fn read_all(
