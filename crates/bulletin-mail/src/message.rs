@@ -82,6 +82,35 @@ pub fn message(
     Ok(message)
 }
 
+/// A short plain-text message (a confirmation or sign-in link) from `from`
+/// to the bare address `to`, each header value checked as [`message`] checks
+/// them.
+pub(crate) fn notice(
+    from: &Mailbox,
+    to: &str,
+    subject: &str,
+    text: &str,
+) -> Result<Message, MailError> {
+    check_header_text("subject", subject)?;
+    if subject.trim().is_empty() {
+        return Err(MailError::Empty { field: "subject" });
+    }
+    if let Some(name) = &from.name {
+        check_header_text("sender name", name)?;
+    }
+    let from_address = parse_address("sender address", from.email.as_ref())?;
+    let to_address = parse_address("recipient address", to)?;
+    let message_id = message_id(from_address.domain());
+    Ok(Message::builder()
+        .from(Mailbox::new(from.name.clone(), from_address))
+        .to(Mailbox::new(None, to_address))
+        .subject(subject.to_owned())
+        .date_now()
+        .message_id(Some(message_id))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(text.to_owned())?)
+}
+
 /// The sender's mailbox (`Name <address>`), checked as [`message`] checks
 /// every header value.
 pub fn sender(name: Option<&str>, address: &str) -> Result<Mailbox, MailError> {

@@ -13,6 +13,10 @@ pub struct ConfigFile {
     /// `postgres://...` to keep the store on PostgreSQL; `sqlite://PATH` for another
     /// SQLite file. The command line and `BULLETIN_DATABASE_URL` take precedence.
     pub database: Option<String>,
+    /// The SMTP server the newsletter and the site's sign-up and sign-in
+    /// messages go through. Without it, `bulletin send` refuses and the site's
+    /// subscribe form says sign-ups are closed.
+    pub smtp: Option<bulletin_mail::SmtpSettings>,
 }
 
 /// Everything a command needs to know about where bulletin keeps its data.
@@ -20,6 +24,8 @@ pub struct ConfigFile {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
+    #[allow(dead_code)] // Read by `bulletin send` and `serve`, which come next.
+    pub smtp: Option<bulletin_mail::SmtpSettings>,
 }
 
 impl Settings {
@@ -55,9 +61,16 @@ impl Settings {
                 format!("sqlite://{}", data_dir.join("bulletin.db").display())
             }
         };
+        if let Some(smtp) = &config.smtp {
+            // Checked once here, so a typo in the address stops start-up
+            // rather than the first send.
+            bulletin_mail::Mailer::new(smtp)
+                .with_context(|| format!("{}: [smtp] is not usable", path.display()))?;
+        }
         Ok(Settings {
             data_dir: data_dir.to_owned(),
             database_url,
+            smtp: config.smtp,
         })
     }
 
@@ -106,6 +119,42 @@ mod tests {
         std::fs::write(dir.path().join("bulletin.toml"), "databse = \"x\"\n").unwrap();
         let err = Settings::load(dir.path(), None).unwrap_err();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_and_never_show_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bulletin.toml");
+        std::fs::write(
+            &path,
+            "[smtp]\nurl = \"smtp://u:hunter2@127.0.0.1:2525\"\nfrom = \"news@example.org\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(dir.path(), None).unwrap();
+        let smtp = settings.smtp.as_ref().unwrap();
+        assert_eq!(smtp.per_second, 20);
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("u:***@127.0.0.1:2525"), "{shown}");
+
+        std::fs::write(
+            &path,
+            "[smtp]\nurl = \"smtp://127.0.0.1\"\nfrom = \"not an address\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Settings::load(dir.path(), None).unwrap_err());
+        assert!(
+            err.contains("[smtp]") && err.contains("sender address"),
+            "{err}"
+        );
+
+        std::fs::write(
+            &path,
+            "[smtp]\nurl = \"smtp://127.0.0.1\"\nfrom = \"a@b.org\"\npassword = \"x\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Settings::load(dir.path(), None).unwrap_err());
+        assert!(err.contains("unknown field"), "{err}");
     }
 
     #[test]
