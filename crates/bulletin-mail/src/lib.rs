@@ -69,6 +69,7 @@
 //! ```
 
 mod error;
+pub mod links;
 mod message;
 mod render;
 mod send;
