@@ -85,6 +85,19 @@ pub struct Subscriber {
     pub unsubscribed_at: Option<i64>,
 }
 
+impl Subscriber {
+    /// The subscriber's side of the one access rule
+    /// ([`crate::render::visible_body`]): a paid plan on a confirmed address
+    /// reads subscribers' stories whole. An address never confirmed does not,
+    /// whatever its plan; unsubscribing from the newsletter does not end what
+    /// was paid for.
+    pub fn reads_everything(&self) -> bool {
+        self.plan == Plan::Paid
+            && self.confirmed_at.is_some()
+            && self.status != SubscriberStatus::Pending
+    }
+}
+
 /// Longest name accepted.
 pub const MAX_SUBSCRIBER_NAME: usize = 200;
 

@@ -26,6 +26,8 @@ pub enum MailError {
         "the list id {value:?} is not valid (RFC 2919 wants a dotted name such as newsletter.example.org): {why}"
     )]
     BadListId { value: String, why: &'static str },
+    #[error("the message id {value:?} cannot go in Message-ID: {why}")]
+    BadMessageId { value: String, why: &'static str },
     /// The rendered copy was made with another recipient's links: sending it
     /// would hand this recipient someone else's unsubscribe link.
     #[error(
@@ -36,4 +38,12 @@ pub enum MailError {
     Build(#[from] lettre::error::Error),
     #[error("SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    /// The `[smtp]` URL cannot be used. `url` is shown without its password.
+    #[error("the SMTP server URL {url:?} cannot be used: {why}")]
+    BadServer { url: String, why: String },
+    /// The server lacks an extension this message needs.
+    #[error("the message cannot be sent to this server: {0}")]
+    Unsupported(&'static str),
+    #[error("SMTP: no answer after {seconds} s while {doing}")]
+    Timeout { doing: &'static str, seconds: u64 },
 }

@@ -56,15 +56,18 @@
 //! assert!(!free.html.contains("Fares stay the same."));
 //!
 //! let from = bulletin_mail::sender(Some("The Bulletin"), "news@bulletin.example.org")?;
+//! // The send queue fixes each recipient's Message-ID when it queues the issue.
 //! let message = bulletin_mail::message(&free, &from, "reader@example.org", Some("A Reader"),
-//!                                      &links, "newsletter.bulletin.example.org")?;
+//!                                      &links, "newsletter.bulletin.example.org",
+//!                                      Some("issue-12-17"))?;
 //! let raw = String::from_utf8(message.formatted())?;
 //! assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+//! assert!(raw.contains("Message-ID: <issue-12-17@bulletin.example.org>\r\n"));
 //!
 //! // A line break in a name is refused, not encoded.
 //! assert!(bulletin_mail::message(&free, &from, "reader@example.org",
 //!                                Some("A Reader\r\nBcc: all@example.org"),
-//!                                &links, "newsletter.bulletin.example.org").is_err());
+//!                                &links, "newsletter.bulletin.example.org", None).is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -79,7 +82,7 @@ pub use message::{message, sender};
 pub use render::{
     INVITATION, Links, Newsletter, Reader, Rendered, SIGNATURE_DELIMITER, render, subject,
 };
-pub use send::{Mailer, SmtpSettings, SmtpTransport, redact_url, send, smtp_transport};
+pub use send::{Connection, Mailer, SmtpSettings, SmtpTransport, redact_url, send, smtp_transport};
 
 /// Re-exported so callers build mailboxes and send messages with the same
 /// version this crate uses.

@@ -29,6 +29,12 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// development). `list_id` names the list for `List-Id`, e.g.
 /// `newsletter.bulletin.example.org`.
 ///
+/// `message_key` is the left part of the `Message-ID`: the send queue fixes
+/// one per recipient when it queues an issue (`issue-493-17` becomes
+/// `<issue-493-17@DOMAIN>`, the domain of the sender's address), so a message
+/// sent again after a crash is the same message, which receiving systems can
+/// recognise. `None` makes a fresh unique one (a test send).
+///
 /// The message is not signed: RFC 8058 wants a DKIM signature covering the
 /// `List-Unsubscribe` headers, which the sending relay adds.
 pub fn message(
@@ -38,6 +44,7 @@ pub fn message(
     to_name: Option<&str>,
     links: &Links,
     list_id: &str,
+    message_key: Option<&str>,
 ) -> Result<Message, MailError> {
     check_header_text("subject", &rendered.subject)?;
     if rendered.subject.trim().is_empty() {
@@ -65,7 +72,13 @@ pub fn message(
         });
     }
 
-    let message_id = message_id(from_address.domain());
+    let message_id = match message_key {
+        Some(key) => {
+            check_message_key(key)?;
+            format!("<{key}@{}>", from_address.domain())
+        }
+        None => message_id(from_address.domain()),
+    };
     let message = Message::builder()
         .from(Mailbox::new(from.name.clone(), from_address))
         .to(Mailbox::new(to_name.map(str::to_owned), to_address))
@@ -238,6 +251,33 @@ fn check_list_id(value: &str) -> Result<(), MailError> {
     Ok(())
 }
 
+/// The left part of a `Message-ID` (RFC 5322 `id-left`): dot-atom text, so
+/// printable ASCII without spaces, `<`, `>`, `@` or other specials, and dots
+/// only between other characters.
+fn check_message_key(value: &str) -> Result<(), MailError> {
+    check_header_text("message key", value)?;
+    let bad = |why| MailError::BadMessageId {
+        value: value.to_owned(),
+        why,
+    };
+    if value.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if value.len() > 200 {
+        return Err(bad("it is longer than 200 characters"));
+    }
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    if !value
+        .split('.')
+        .all(|part| !part.is_empty() && part.chars().all(atext))
+    {
+        return Err(bad(
+            "it may hold only letters, digits and -_ and the like, with dots only between them",
+        ));
+    }
+    Ok(())
+}
+
 /// `<time.counter.random@domain>` with the sender's domain, as RFC 5322 asks
 /// (unique, and on the right of the @ a domain the sender speaks for). The
 /// random part comes from std's per-process random hash keys: no new
@@ -331,6 +371,26 @@ mod tests {
         assert!(check_list_id("newsletter.bulletin.example.org").is_ok());
         for bad in ["", "nodot", "a..b", ".a.b", "a b.c", "a>b.c", "a.b\r\nX: y"] {
             assert!(check_list_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn message_keys() {
+        for good in ["issue-493-17", "a.b", "x_y+z"] {
+            assert!(check_message_key(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "a@b",
+            "<a>",
+            "a..b",
+            ".a",
+            "a.",
+            "a\r\nX: y",
+            "\u{e9}",
+        ] {
+            assert!(check_message_key(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -18,7 +18,7 @@ fn rendered(reader: Reader) -> Rendered {
 }
 
 fn build(r: &Rendered, to: &str, to_name: Option<&str>) -> Result<String, MailError> {
-    let m = message(r, &from(), to, to_name, &links(), LIST_ID)?;
+    let m = message(r, &from(), to, to_name, &links(), LIST_ID, None)?;
     Ok(String::from_utf8(m.formatted()).unwrap())
 }
 
@@ -194,6 +194,7 @@ fn the_envelope_has_the_one_recipient() {
         Some("Eve <eve@evil.example>, \"x\" <x@evil.example>; Bcc: all@evil.example"),
         &links(),
         LIST_ID,
+        None,
     )
     .unwrap();
     let to: Vec<String> = m.envelope().to().iter().map(|a| a.to_string()).collect();
@@ -254,6 +255,7 @@ fn line_breaks_in_names_are_refused() {
         None,
         &links(),
         LIST_ID,
+        None,
     )
     .unwrap_err()
     .to_string();
@@ -313,7 +315,16 @@ fn unsubscribe_link_must_be_usable_and_match_the_rendered_copy() {
     // Someone else's link: the copy was rendered for another recipient.
     let mut other = links();
     other.unsubscribe = "https://bulletin.example.org/unsubscribe/?t=zzz999".into();
-    let e = message(&r, &from(), "reader@example.org", None, &other, LIST_ID).unwrap_err();
+    let e = message(
+        &r,
+        &from(),
+        "reader@example.org",
+        None,
+        &other,
+        LIST_ID,
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(e, MailError::LinksMismatch { .. }), "{e}");
 
     let f = fixture();
@@ -335,7 +346,7 @@ fn unsubscribe_link_must_be_usable_and_match_the_rendered_copy() {
             ..links()
         };
         let r = render(&f.newsletter(), Reader::Paid, &l);
-        let e = message(&r, &from(), "reader@example.org", None, &l, LIST_ID)
+        let e = message(&r, &from(), "reader@example.org", None, &l, LIST_ID, None)
             .unwrap_err()
             .to_string();
         assert!(e.contains(why), "{url:?}: {e}");
@@ -352,7 +363,7 @@ fn bad_list_ids_are_refused() {
         "a.b>\r\nX: y",
         "<a.b>",
     ] {
-        let e = message(&r, &from(), "reader@example.org", None, &links(), id).unwrap_err();
+        let e = message(&r, &from(), "reader@example.org", None, &links(), id, None).unwrap_err();
         assert!(
             matches!(
                 e,

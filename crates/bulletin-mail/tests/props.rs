@@ -67,7 +67,7 @@ proptest! {
         let r = render(&f.newsletter(), Reader::Paid, &links());
         let from = sender(Some("The Bulletin"), "news@bulletin.example.org").unwrap();
         let result = message(&r, &from, "reader@example.org", Some(&name), &links(),
-                             "newsletter.bulletin.example.org");
+                             "newsletter.bulletin.example.org", None);
         let has_break = name.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}');
         match result {
             Err(_) => prop_assert!(has_break),

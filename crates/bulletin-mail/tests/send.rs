@@ -81,9 +81,14 @@ async fn a_test_send_delivers_the_message_to_one_address() {
         None,
         &links(),
         "newsletter.bulletin.example.org",
+        Some("issue-1-1"),
     )
     .unwrap();
     let expected = String::from_utf8(m.formatted()).unwrap();
+    assert!(
+        expected.contains("\r\nMessage-ID: <issue-1-1@bulletin.example.org>\r\n"),
+        "{expected}"
+    );
 
     let transport = smtp_transport(&format!("smtp://127.0.0.1:{port}")).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(30), send(&transport, m))
@@ -109,4 +114,85 @@ async fn a_test_send_delivers_the_message_to_one_address() {
 fn a_bad_smtp_url_is_an_error() {
     assert!(smtp_transport("not a url").is_err());
     assert!(smtp_transport("ftp://example.org").is_err());
+}
+
+#[tokio::test]
+async fn one_connection_carries_message_after_message() {
+    use bulletin_mail::{Mailer, SmtpSettings};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // serve_one accepts one session only: both messages must share it.
+    let server = tokio::spawn(serve_one(listener));
+    let mailer = Mailer::new(&SmtpSettings {
+        url: format!("smtp://127.0.0.1:{port}"),
+        from: "news@bulletin.example.org".into(),
+        from_name: None,
+        list_id: None,
+        per_second: 20,
+    })
+    .unwrap();
+    let from = sender(None, "news@bulletin.example.org").unwrap();
+    // A line that starts with a dot must arrive as it was (transparency).
+    let messages: Vec<_> = ["first", "second"]
+        .iter()
+        .map(|word| {
+            bulletin_mail::lettre::Message::builder()
+                .from(from.clone())
+                .to(format!("{word}@example.org").parse().unwrap())
+                .subject(*word)
+                .body(format!(
+                    "{word} line\r\n.starts with a dot\r\n..two dots\r\n"
+                ))
+                .unwrap()
+        })
+        .collect();
+    let mut connection = mailer.connect().await.unwrap();
+    for m in &messages {
+        tokio::time::timeout(std::time::Duration::from_secs(30), connection.send(m))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert!(connection.is_open().await);
+    connection.quit().await;
+    let received = tokio::time::timeout(std::time::Duration::from_secs(30), server)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(received.rcpt_to.len(), 2, "{received:?}");
+    assert!(received.rcpt_to[1].contains("<second@example.org>"));
+    let expected: String = messages
+        .iter()
+        .map(|m| String::from_utf8(m.formatted()).unwrap())
+        .collect::<Vec<_>>()
+        .join("");
+    // The server keeps each message's data up to the line before the dot.
+    assert_eq!(
+        received.data.replace("\r\n", "\n").trim_end(),
+        expected.replace("\r\n", "\n").trim_end()
+    );
+    assert!(
+        received
+            .data
+            .contains("\r\n.starts with a dot\r\n..two dots\r\n")
+    );
+}
+
+#[test]
+fn a_mailer_is_made_without_a_runtime_and_never_shows_the_password() {
+    use bulletin_mail::{Mailer, SmtpSettings};
+    let settings = |url: &str| SmtpSettings {
+        url: url.into(),
+        from: "news@bulletin.example.org".into(),
+        from_name: None,
+        list_id: None,
+        per_second: 20,
+    };
+    let mailer = Mailer::new(&settings("smtps://u:hunter2@mail.example.org")).unwrap();
+    assert_eq!(mailer.server(), "smtps://u:***@mail.example.org");
+    assert!(!format!("{mailer:?}").contains("hunter2"));
+    let err = Mailer::new(&settings("imap://u:hunter2@mail.example.org"))
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains("hunter2") && err.contains("u:***@"), "{err}");
 }

@@ -47,7 +47,7 @@ pub use newsroom::{
     IssueDesk, IssueSummary, Newsroom, SaveOutcome, Session,
 };
 pub use outbox::{Outbox, SendJob, SendOutcome, SendProgress};
-pub use subscribers::{NewSubscriber, SubscriberPut, SubscriberQuery, Subscribers};
+pub use subscribers::{NewSubscriber, ReaderSession, SubscriberPut, SubscriberQuery, Subscribers};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

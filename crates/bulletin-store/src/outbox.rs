@@ -11,7 +11,13 @@
 //! transaction): a crash inside it leaves the row `sending`, and it is sent again
 //! after the lease. Each row carries a Message-ID fixed when it is queued, so a
 //! message sent twice is the same message twice, which receiving systems can
-//! recognise; and the window is kept to one row per worker at a time.
+//! recognise; and the window is kept to one row per worker at a time (the
+//! sender, `bulletin send`, has each worker wait for its outcome to be written
+//! before taking another row; [`Outbox::record_sends`] writes what several
+//! workers finished meanwhile in one commit).
+//!
+//! A worker never takes over its own claims; rows it will not send it gives
+//! back ([`Outbox::release_sends`]), due at once and the attempt not counted.
 //!
 //! SQL: one text for both backends, expanded inside the newsroom module by
 //! [`outbox_sql!`].
@@ -29,7 +35,9 @@ pub struct SendJob {
     pub subscriber_id: i64,
     pub email: String,
     pub name: String,
-    /// What the recipient may read, as their plan was when the issue was queued.
+    /// What the recipient may read, as it was when the issue was queued:
+    /// paid only for a paid plan on a confirmed address (the rule of
+    /// `Subscriber::reads_everything`; queued subscribers are all active).
     pub plan: Plan,
     /// Fixed at queueing: the local part of the Message-ID (`issue-493-17`).
     pub message_key: String,
@@ -60,6 +68,10 @@ pub struct SendProgress {
     pub sending: u64,
     pub sent: u64,
     pub failed: u64,
+    /// The earliest `next_attempt_at` (Unix seconds) of the queued rows that
+    /// wait for a retry (attempted before, not yet due or due now); `None`
+    /// when none waits.
+    pub next_retry_at: Option<i64>,
 }
 
 impl SendProgress {
@@ -75,10 +87,21 @@ pub trait Outbox: Send + Sync {
     /// issue is published. Returns how many rows were added. One statement.
     async fn queue_issue(&self, issue: u32, now: i64) -> Result<u64>;
     /// Claims up to `limit` rows that are due (queued and past their retry
-    /// time, or claimed by a worker whose `lease` seconds have passed), for
-    /// `worker`.
+    /// time, or claimed by another worker whose `lease` seconds have passed),
+    /// for `worker`. A worker never takes over its own claims: it knows what
+    /// it holds (and gives back with [`Outbox::release_sends`] what it will
+    /// not send), so a slow send of its own is never claimed twice.
     async fn claim_sends(
         &self,
+        worker: &str,
+        limit: u32,
+        now: i64,
+        lease: i64,
+    ) -> Result<Vec<SendJob>>;
+    /// [`Outbox::claim_sends`] for one issue's rows only.
+    async fn claim_issue_sends(
+        &self,
+        issue: u32,
         worker: &str,
         limit: u32,
         now: i64,
@@ -94,7 +117,25 @@ pub trait Outbox: Send + Sync {
         outcome: &SendOutcome,
         now: i64,
     ) -> Result<bool>;
+    /// [`Outbox::record_send`] for several rows in one transaction (one commit,
+    /// so one disk flush, for what several workers finished meanwhile). One
+    /// answer per row, in order.
+    async fn record_sends(
+        &self,
+        outcomes: &[(i64, SendOutcome)],
+        worker: &str,
+        now: i64,
+    ) -> Result<Vec<bool>>;
+    /// Gives claimed rows that were not tried back to the queue, due at once,
+    /// their claim's attempt not counted (a sender stopping with rows in hand).
+    /// Rows no longer `worker`'s are left alone. Returns how many went back.
+    async fn release_sends(&self, ids: &[i64], worker: &str) -> Result<u64>;
     async fn send_progress(&self, issue: u32) -> Result<SendProgress>;
+    /// What sending the issue now would send, by subscriber id after `after`,
+    /// writing nothing: its queued and claimed rows, and the active
+    /// subscribers not yet queued (with `id` 0, `attempt` 0 and the message
+    /// key queueing would give them). For `bulletin send --dry-run`.
+    async fn preview_sends(&self, issue: u32, after: i64, limit: u32) -> Result<Vec<SendJob>>;
 }
 
 /// Expands the [`Outbox`] implementation inside the newsroom module of a backend.
@@ -137,7 +178,10 @@ macro_rules! outbox_sql {
                     let added = sqlx::query(
                         "INSERT INTO sends (issue_number, subscriber_id, email, name, plan, state,
                              attempts, next_attempt_at, message_key)
-                         SELECT $1, s.id, s.email, s.name, s.plan, 'queued', 0, $2,
+                         SELECT $1, s.id, s.email, s.name,
+                             CASE WHEN s.plan = 'paid' AND s.confirmed_at IS NOT NULL
+                                 THEN 'paid' ELSE 'free' END,
+                             'queued', 0, $2,
                              'issue-' || CAST($1 AS TEXT) || '-' || CAST(s.id AS TEXT)
                          FROM subscribers s
                          WHERE s.status = 'active'
@@ -160,48 +204,18 @@ macro_rules! outbox_sql {
                     now: i64,
                     lease: i64,
                 ) -> Result<Vec<SendJob>> {
-                    let mut import = self.begin_newsroom().await?;
-                    let sql = format!(
-                        "UPDATE sends SET state = 'sending', claimed_by = $1, claimed_at = $2,
-                             attempts = attempts + 1
-                         WHERE id IN (
-                             SELECT id FROM sends
-                             WHERE (state = 'queued' AND next_attempt_at <= $2)
-                                OR (state = 'sending' AND claimed_at <= $3)
-                             ORDER BY id LIMIT $4 {}
-                         )
-                         RETURNING id, issue_number, subscriber_id, email, name, plan,
-                             message_key, attempts",
-                        skip_locked()
-                    );
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(worker)
-                        .bind(now)
-                        .bind(now - lease)
-                        .bind(i64::from(limit.clamp(1, 10_000)))
-                        .fetch_all(&mut *import.tx)
-                        .await?;
-                    import.tx.commit().await?;
-                    let mut jobs = rows
-                        .iter()
-                        .map(|row| {
-                            let plan: String = row.try_get("plan")?;
-                            Ok(SendJob {
-                                id: row.try_get("id")?,
-                                issue: number(row.try_get("issue_number")?, "issue number")?,
-                                subscriber_id: row.try_get("subscriber_id")?,
-                                email: row.try_get("email")?,
-                                name: row.try_get("name")?,
-                                plan: Plan::parse(&plan)
-                                    .ok_or_else(|| corrupt(format_args!("plan {plan:?}")))?,
-                                message_key: row.try_get("message_key")?,
-                                attempt: number(row.try_get("attempts")?, "attempts")?,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    // RETURNING gives no order; send in queue order.
-                    jobs.sort_by_key(|j| j.id);
-                    Ok(jobs)
+                    claim(self, None, worker, limit, now, lease).await
+                }
+
+                async fn claim_issue_sends(
+                    &self,
+                    issue: u32,
+                    worker: &str,
+                    limit: u32,
+                    now: i64,
+                    lease: i64,
+                ) -> Result<Vec<SendJob>> {
+                    claim(self, Some(issue), worker, limit, now, lease).await
                 }
 
                 async fn record_send(
@@ -212,47 +226,56 @@ macro_rules! outbox_sql {
                     now: i64,
                 ) -> Result<bool> {
                     let mut import = self.begin_newsroom().await?;
-                    let (state, error, retry_at) = match outcome {
-                        SendOutcome::Sent => ("sent", None, None),
-                        SendOutcome::Retry { error, retry_at } => {
-                            ("queued", Some(error.as_str()), Some(*retry_at))
-                        }
-                        SendOutcome::Failed { error } => ("failed", Some(error.as_str()), None),
-                    };
-                    let done = sqlx::query(
-                        "UPDATE sends SET state = $1, last_error = $2,
-                             next_attempt_at = COALESCE($3, next_attempt_at),
-                             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END,
-                             claimed_by = NULL, claimed_at = NULL
-                         WHERE id = $5 AND state = 'sending' AND claimed_by = $6",
-                    )
-                    .bind(state)
-                    .bind(error)
-                    .bind(retry_at)
-                    .bind(now)
-                    .bind(id)
-                    .bind(worker)
-                    .execute(&mut *import.tx)
-                    .await?
-                    .rows_affected();
-                    if done == 1 && matches!(outcome, SendOutcome::Failed { .. }) {
-                        sqlx::query(
-                            "UPDATE subscribers SET status = 'bounced', updated_at = $1
-                             WHERE id = (SELECT subscriber_id FROM sends WHERE id = $2)
-                               AND status = 'active'",
-                        )
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *import.tx)
-                        .await?;
+                    let done = record(&mut import.tx, id, worker, outcome, now).await?;
+                    import.tx.commit().await?;
+                    Ok(done)
+                }
+
+                async fn record_sends(
+                    &self,
+                    outcomes: &[(i64, SendOutcome)],
+                    worker: &str,
+                    now: i64,
+                ) -> Result<Vec<bool>> {
+                    if outcomes.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut import = self.begin_newsroom().await?;
+                    let mut done = Vec::with_capacity(outcomes.len());
+                    for (id, outcome) in outcomes {
+                        done.push(record(&mut import.tx, *id, worker, outcome, now).await?);
                     }
                     import.tx.commit().await?;
-                    Ok(done == 1)
+                    Ok(done)
+                }
+
+                async fn release_sends(&self, ids: &[i64], worker: &str) -> Result<u64> {
+                    if ids.is_empty() {
+                        return Ok(0);
+                    }
+                    let mut import = self.begin_newsroom().await?;
+                    let mut released = 0;
+                    for id in ids {
+                        released += sqlx::query(
+                            "UPDATE sends SET state = 'queued', attempts = attempts - 1,
+                                 claimed_by = NULL, claimed_at = NULL
+                             WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
+                        )
+                        .bind(id)
+                        .bind(worker)
+                        .execute(&mut *import.tx)
+                        .await?
+                        .rows_affected();
+                    }
+                    import.tx.commit().await?;
+                    Ok(released)
                 }
 
                 async fn send_progress(&self, issue: u32) -> Result<SendProgress> {
                     let rows = sqlx::query(
-                        "SELECT state, count(*) AS n FROM sends WHERE issue_number = $1
+                        "SELECT state, count(*) AS n,
+                             min(CASE WHEN attempts > 0 THEN next_attempt_at END) AS retry
+                         FROM sends WHERE issue_number = $1
                          GROUP BY state",
                     )
                     .bind(i64::from(issue))
@@ -264,7 +287,10 @@ macro_rules! outbox_sql {
                         let n: i64 = row.try_get("n")?;
                         let n = u64::try_from(n).unwrap_or(0);
                         match state.as_str() {
-                            "queued" => p.queued = n,
+                            "queued" => {
+                                p.queued = n;
+                                p.next_retry_at = row.try_get("retry")?;
+                            }
                             "sending" => p.sending = n,
                             "sent" => p.sent = n,
                             "failed" => p.failed = n,
@@ -273,6 +299,155 @@ macro_rules! outbox_sql {
                     }
                     Ok(p)
                 }
+
+                async fn preview_sends(
+                    &self,
+                    issue: u32,
+                    after: i64,
+                    limit: u32,
+                ) -> Result<Vec<SendJob>> {
+                    let rows = sqlx::query(
+                        "SELECT * FROM (
+                             SELECT id, issue_number, subscriber_id, email, name, plan,
+                                 message_key, attempts
+                             FROM sends
+                             WHERE issue_number = $1 AND state IN ('queued', 'sending')
+                               AND subscriber_id > $2
+                             UNION ALL
+                             SELECT 0, $1, s.id, s.email, s.name,
+                                 CASE WHEN s.plan = 'paid' AND s.confirmed_at IS NOT NULL
+                                     THEN 'paid' ELSE 'free' END,
+                                 'issue-' || CAST($1 AS TEXT) || '-' || CAST(s.id AS TEXT), 0
+                             FROM subscribers s
+                             WHERE s.status = 'active' AND s.id > $2
+                               AND NOT EXISTS (SELECT 1 FROM sends x
+                                   WHERE x.issue_number = $1 AND x.subscriber_id = s.id)
+                         ) AS p
+                         ORDER BY subscriber_id LIMIT $3",
+                    )
+                    .bind(i64::from(issue))
+                    .bind(after)
+                    .bind(i64::from(limit.clamp(1, 10_000)))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter().map(job).collect()
+                }
+            }
+
+            /// Claims due rows (of `issue`, or of any issue) for `worker`.
+            async fn claim(
+                store: &$store,
+                issue: Option<u32>,
+                worker: &str,
+                limit: u32,
+                now: i64,
+                lease: i64,
+            ) -> Result<Vec<SendJob>> {
+                let mut import = store.begin_newsroom().await?;
+                // Two index walks that stop after `limit` rows (due rows in
+                // the order of `sends_due`; dead workers' claims), not one OR
+                // that sorts every queued row of a big issue at each claim.
+                let sql = format!(
+                    "UPDATE sends SET state = 'sending', claimed_by = $1, claimed_at = $2,
+                         attempts = attempts + 1
+                     WHERE id IN (
+                         SELECT id FROM (
+                             SELECT id FROM (
+                                 SELECT id FROM sends
+                                 WHERE state = 'queued' AND next_attempt_at <= $2
+                                   AND ($5 IS NULL OR issue_number = $5)
+                                 ORDER BY next_attempt_at, id LIMIT $4 {lock}
+                             ) AS due
+                             UNION ALL
+                             SELECT id FROM (
+                                 SELECT id FROM sends
+                                 WHERE state = 'sending' AND claimed_at <= $3
+                                   AND claimed_by <> $1
+                                   AND ($5 IS NULL OR issue_number = $5)
+                                 ORDER BY id LIMIT $4 {lock}
+                             ) AS stale
+                         ) AS claimable
+                         LIMIT $4
+                     )
+                     RETURNING id, issue_number, subscriber_id, email, name, plan,
+                         message_key, attempts",
+                    lock = skip_locked()
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(worker)
+                    .bind(now)
+                    .bind(now - lease)
+                    .bind(i64::from(limit.clamp(1, 10_000)))
+                    .bind(issue.map(i64::from))
+                    .fetch_all(&mut *import.tx)
+                    .await?;
+                import.tx.commit().await?;
+                let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>>>()?;
+                // RETURNING gives no order; send in queue order.
+                jobs.sort_by_key(|j| j.id);
+                Ok(jobs)
+            }
+
+            type Row = <<$store as crate::newsroom::Backend>::Db as sqlx::Database>::Row;
+
+            fn job(row: &Row) -> Result<SendJob> {
+                let plan: String = row.try_get("plan")?;
+                Ok(SendJob {
+                    id: row.try_get("id")?,
+                    issue: number(row.try_get("issue_number")?, "issue number")?,
+                    subscriber_id: row.try_get("subscriber_id")?,
+                    email: row.try_get("email")?,
+                    name: row.try_get("name")?,
+                    plan: Plan::parse(&plan).ok_or_else(|| corrupt(format_args!("plan {plan:?}")))?,
+                    message_key: row.try_get("message_key")?,
+                    attempt: number(row.try_get("attempts")?, "attempts")?,
+                })
+            }
+
+            /// One outcome, fenced by the claim; a permanent failure marks the
+            /// subscriber bounced in the same transaction.
+            async fn record(
+                tx: &mut super::Tx,
+                id: i64,
+                worker: &str,
+                outcome: &SendOutcome,
+                now: i64,
+            ) -> Result<bool> {
+                let (state, error, retry_at) = match outcome {
+                    SendOutcome::Sent => ("sent", None, None),
+                    SendOutcome::Retry { error, retry_at } => {
+                        ("queued", Some(error.as_str()), Some(*retry_at))
+                    }
+                    SendOutcome::Failed { error } => ("failed", Some(error.as_str()), None),
+                };
+                let done = sqlx::query(
+                    "UPDATE sends SET state = $1, last_error = $2,
+                         next_attempt_at = COALESCE($3, next_attempt_at),
+                         sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END,
+                         claimed_by = NULL, claimed_at = NULL
+                     WHERE id = $5 AND state = 'sending' AND claimed_by = $6",
+                )
+                .bind(state)
+                .bind(error)
+                .bind(retry_at)
+                .bind(now)
+                .bind(id)
+                .bind(worker)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if done == 1 && matches!(outcome, SendOutcome::Failed { .. }) {
+                    sqlx::query(
+                        "UPDATE subscribers SET status = 'bounced', updated_at = $1
+                         WHERE id = (SELECT subscriber_id FROM sends WHERE id = $2)
+                           AND status = 'active'",
+                    )
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(done == 1)
             }
         }
     };

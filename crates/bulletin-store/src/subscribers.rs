@@ -71,6 +71,40 @@ pub trait Subscribers: Send + Sync {
     /// after (until `expires_at`, past which the token is refused anyway and
     /// its nonce is forgotten).
     async fn spend_token(&self, nonce: &str, expires_at: i64, now: i64) -> Result<bool>;
+    /// `false`: no such subscriber. `name` as
+    /// [`bulletin_core::subscriber::normalize_name`] makes it.
+    async fn set_subscriber_name(&self, email: &str, name: &str, now: i64) -> Result<bool>;
+
+    /// Starts a signed-in subscriber's session (a magic link was used).
+    async fn create_reader_session(
+        &self,
+        id_hash: &str,
+        subscriber_id: i64,
+        csrf_token: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// The session with this id hash and its subscriber as they are now.
+    async fn reader_session(&self, id_hash: &str) -> Result<Option<ReaderSession>>;
+    async fn touch_reader_session(&self, id_hash: &str, now: i64) -> Result<()>;
+    async fn delete_reader_session(&self, id_hash: &str) -> Result<()>;
+    /// Signs a subscriber out everywhere; how many sessions ended.
+    async fn delete_reader_sessions(&self, subscriber_id: i64) -> Result<u64>;
+
+    /// The nonce of the subscriber's private feed token, if they have one.
+    async fn feed_nonce(&self, email: &str) -> Result<Option<String>>;
+    /// Sets (a new address; the old one stops working) or clears the private
+    /// feed's nonce. `false`: no such subscriber.
+    async fn set_feed_nonce(&self, email: &str, nonce: Option<&str>, now: i64) -> Result<bool>;
+}
+
+/// A signed-in subscriber's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderSession {
+    pub subscriber: Subscriber,
+    /// Every state-changing form of the account page carries it.
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
 }
 
 /// Expands, inside the newsroom module of a backend, [`Subscribers`] and the
@@ -83,7 +117,9 @@ macro_rules! subscribers_sql {
 
             use super::super::{$import, $store};
             use super::corrupt;
-            use crate::subscribers::{NewSubscriber, SubscriberPut, SubscriberQuery, Subscribers};
+            use crate::subscribers::{
+                NewSubscriber, ReaderSession, SubscriberPut, SubscriberQuery, Subscribers,
+            };
             use crate::{Result, StoreError};
 
             const COLUMNS: &str = "id, email, name, status, plan, created_at, confirmed_at,
@@ -341,6 +377,126 @@ macro_rules! subscribers_sql {
                     .rows_affected();
                     import.tx.commit().await?;
                     Ok(spent == 1)
+                }
+
+                async fn set_subscriber_name(
+                    &self,
+                    email: &str,
+                    name: &str,
+                    now: i64,
+                ) -> Result<bool> {
+                    let done = sqlx::query(
+                        "UPDATE subscribers SET name = $1, updated_at = $2 WHERE email = $3",
+                    )
+                    .bind(name)
+                    .bind(now)
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    Ok(done > 0)
+                }
+
+                async fn create_reader_session(
+                    &self,
+                    id_hash: &str,
+                    subscriber_id: i64,
+                    csrf_token: &str,
+                    now: i64,
+                ) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO reader_sessions (id_hash, subscriber_id, csrf_token,
+                             created_at, last_seen_at)
+                         VALUES ($1, $2, $3, $4, $4)",
+                    )
+                    .bind(id_hash)
+                    .bind(subscriber_id)
+                    .bind(csrf_token)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn reader_session(&self, id_hash: &str) -> Result<Option<ReaderSession>> {
+                    let columns = COLUMNS
+                        .split(',')
+                        .map(|c| format!("s.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT {columns}, r.csrf_token, r.created_at AS session_created_at,
+                                r.last_seen_at
+                         FROM reader_sessions r JOIN subscribers s ON s.id = r.subscriber_id
+                         WHERE r.id_hash = $1"
+                    );
+                    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(id_hash)
+                        .fetch_optional(&self.pool)
+                        .await?
+                    else {
+                        return Ok(None);
+                    };
+                    Ok(Some(ReaderSession {
+                        subscriber: subscriber_row(&row)?,
+                        csrf_token: row.try_get("csrf_token")?,
+                        created_at: row.try_get("session_created_at")?,
+                        last_seen_at: row.try_get("last_seen_at")?,
+                    }))
+                }
+
+                async fn touch_reader_session(&self, id_hash: &str, now: i64) -> Result<()> {
+                    sqlx::query("UPDATE reader_sessions SET last_seen_at = $2 WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn delete_reader_session(&self, id_hash: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM reader_sessions WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn delete_reader_sessions(&self, subscriber_id: i64) -> Result<u64> {
+                    Ok(
+                        sqlx::query("DELETE FROM reader_sessions WHERE subscriber_id = $1")
+                            .bind(subscriber_id)
+                            .execute(&self.pool)
+                            .await?
+                            .rows_affected(),
+                    )
+                }
+
+                async fn feed_nonce(&self, email: &str) -> Result<Option<String>> {
+                    let nonce: Option<Option<String>> =
+                        sqlx::query_scalar("SELECT feed_nonce FROM subscribers WHERE email = $1")
+                            .bind(email)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    Ok(nonce.flatten())
+                }
+
+                async fn set_feed_nonce(
+                    &self,
+                    email: &str,
+                    nonce: Option<&str>,
+                    now: i64,
+                ) -> Result<bool> {
+                    let done = sqlx::query(
+                        "UPDATE subscribers SET feed_nonce = $1, updated_at = $2 WHERE email = $3",
+                    )
+                    .bind(nonce)
+                    .bind(now)
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    Ok(done > 0)
                 }
 
                 async fn count_subscribers(&self, q: &SubscriberQuery) -> Result<u64> {

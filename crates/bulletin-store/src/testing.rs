@@ -448,6 +448,51 @@ macro_rules! delegate_newsroom {
             ) -> $crate::Result<bool> {
                 self.$field.spend_token(nonce, expires_at, now).await
             }
+            async fn set_subscriber_name(
+                &self,
+                email: &str,
+                name: &str,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.set_subscriber_name(email, name, now).await
+            }
+            async fn create_reader_session(
+                &self,
+                id_hash: &str,
+                subscriber_id: i64,
+                csrf_token: &str,
+                now: i64,
+            ) -> $crate::Result<()> {
+                self.$field
+                    .create_reader_session(id_hash, subscriber_id, csrf_token, now)
+                    .await
+            }
+            async fn reader_session(
+                &self,
+                id_hash: &str,
+            ) -> $crate::Result<Option<$crate::ReaderSession>> {
+                self.$field.reader_session(id_hash).await
+            }
+            async fn touch_reader_session(&self, id_hash: &str, now: i64) -> $crate::Result<()> {
+                self.$field.touch_reader_session(id_hash, now).await
+            }
+            async fn delete_reader_session(&self, id_hash: &str) -> $crate::Result<()> {
+                self.$field.delete_reader_session(id_hash).await
+            }
+            async fn delete_reader_sessions(&self, subscriber_id: i64) -> $crate::Result<u64> {
+                self.$field.delete_reader_sessions(subscriber_id).await
+            }
+            async fn feed_nonce(&self, email: &str) -> $crate::Result<Option<String>> {
+                self.$field.feed_nonce(email).await
+            }
+            async fn set_feed_nonce(
+                &self,
+                email: &str,
+                nonce: Option<&str>,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                self.$field.set_feed_nonce(email, nonce, now).await
+            }
         }
         #[async_trait::async_trait]
         impl $crate::Outbox for $double {
@@ -463,6 +508,18 @@ macro_rules! delegate_newsroom {
             ) -> $crate::Result<Vec<$crate::SendJob>> {
                 self.$field.claim_sends(worker, limit, now, lease).await
             }
+            async fn claim_issue_sends(
+                &self,
+                issue: u32,
+                worker: &str,
+                limit: u32,
+                now: i64,
+                lease: i64,
+            ) -> $crate::Result<Vec<$crate::SendJob>> {
+                self.$field
+                    .claim_issue_sends(issue, worker, limit, now, lease)
+                    .await
+            }
             async fn record_send(
                 &self,
                 id: i64,
@@ -472,8 +529,27 @@ macro_rules! delegate_newsroom {
             ) -> $crate::Result<bool> {
                 self.$field.record_send(id, worker, outcome, now).await
             }
+            async fn record_sends(
+                &self,
+                outcomes: &[(i64, $crate::SendOutcome)],
+                worker: &str,
+                now: i64,
+            ) -> $crate::Result<Vec<bool>> {
+                self.$field.record_sends(outcomes, worker, now).await
+            }
+            async fn release_sends(&self, ids: &[i64], worker: &str) -> $crate::Result<u64> {
+                self.$field.release_sends(ids, worker).await
+            }
             async fn send_progress(&self, issue: u32) -> $crate::Result<$crate::SendProgress> {
                 self.$field.send_progress(issue).await
+            }
+            async fn preview_sends(
+                &self,
+                issue: u32,
+                after: i64,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::SendJob>> {
+                self.$field.preview_sends(issue, after, limit).await
             }
         }
     };

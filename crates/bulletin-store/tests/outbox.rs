@@ -20,7 +20,9 @@ pub fn cases() -> Vec<(&'static str, CaseFn)> {
     outbox_cases![
         queueing_follows_the_list,
         claims_are_shared_and_fenced,
-        outcomes
+        outcomes,
+        batched_outcomes_and_releases,
+        one_issue_at_a_time_and_previews
     ]
 }
 
@@ -207,4 +209,162 @@ async fn outcomes(ctx: Ctx) {
     assert_eq!((again[0].id, again[0].attempt), (jobs[1].id, 2));
     let p = s.send_progress(7).await.unwrap();
     assert_eq!((p.sent, p.failed, p.queued), (1, 1, 0));
+}
+
+async fn batched_outcomes_and_releases(ctx: Ctx) {
+    setup(&ctx, 20).await;
+    let s = &ctx.store;
+    s.queue_issue(7, NOW).await.unwrap();
+    let jobs = s.claim_sends("w", 6, NOW, LEASE).await.unwrap();
+    assert_eq!(jobs.len(), 6);
+    assert_eq!(s.send_progress(7).await.unwrap().next_retry_at, None);
+    // Several outcomes in one call; a row another worker holds is fenced off
+    // and the rest still recorded.
+    let stolen = s.claim_sends("x", 1, NOW, LEASE).await.unwrap();
+    let done = s
+        .record_sends(
+            &[
+                (jobs[0].id, SendOutcome::Sent),
+                (
+                    jobs[1].id,
+                    SendOutcome::Retry {
+                        error: "451 later".into(),
+                        retry_at: NOW + 120,
+                    },
+                ),
+                (
+                    jobs[2].id,
+                    SendOutcome::Failed {
+                        error: "550 5.1.1 no such user".into(),
+                    },
+                ),
+                (stolen[0].id, SendOutcome::Sent),
+            ],
+            "w",
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, [true, true, true, false]);
+    assert!(s.record_sends(&[], "w", NOW).await.unwrap().is_empty());
+    let bounced = s.subscriber(&jobs[2].email).await.unwrap().unwrap();
+    assert_eq!(bounced.status, SubscriberStatus::Bounced);
+    let p = s.send_progress(7).await.unwrap();
+    assert_eq!((p.sent, p.failed, p.sending), (1, 1, 4));
+    assert_eq!(p.next_retry_at, Some(NOW + 120));
+
+    // A sender stopping gives back what it did not try: due at once, the
+    // attempt not counted; rows it no longer holds stay where they are.
+    let back: Vec<i64> = jobs[3..].iter().map(|j| j.id).collect();
+    let mut asked = back.clone();
+    asked.push(stolen[0].id);
+    asked.push(jobs[0].id);
+    assert_eq!(s.release_sends(&asked, "w").await.unwrap(), 3);
+    assert_eq!(s.release_sends(&[], "w").await.unwrap(), 0);
+    let again = s.claim_sends("y", 100, NOW, LEASE).await.unwrap();
+    let again_ids: Vec<i64> = again.iter().map(|j| j.id).collect();
+    for id in &back {
+        assert!(again_ids.contains(id), "released row {id} is due again");
+    }
+    assert!(!again_ids.contains(&stolen[0].id));
+    assert!(
+        !again_ids.contains(&jobs[1].id),
+        "the retry waits for its time"
+    );
+    for job in again.iter().filter(|j| back.contains(&j.id)) {
+        assert_eq!(job.attempt, 1, "a released claim is not an attempt");
+    }
+
+    // A worker does not take over its own claims, however old (it knows
+    // what it holds); another does, once the lease has passed.
+    let late = NOW + LEASE;
+    let own = s.claim_sends("y", 100, late, LEASE).await.unwrap();
+    let own_ids: Vec<i64> = own.iter().map(|j| j.id).collect();
+    assert_eq!(
+        own_ids,
+        [jobs[1].id, stolen[0].id],
+        "the retry, now due, and x's row, whose lease has passed"
+    );
+    let taken = s.claim_sends("z", 100, late, LEASE).await.unwrap();
+    let mut taken_ids: Vec<i64> = taken.iter().map(|j| j.id).collect();
+    let mut held = again_ids.clone();
+    taken_ids.sort_unstable();
+    held.sort_unstable();
+    assert_eq!(taken_ids, held);
+}
+
+async fn one_issue_at_a_time_and_previews(ctx: Ctx) {
+    setup(&ctx, 30).await;
+    let s = &ctx.store;
+    let mut st = story("In issue eight", date(2021, 7, 25));
+    st.issue = Some(IssueRef {
+        number: 8,
+        date: Some(date(2021, 7, 29)),
+    });
+    put(s, vec![st]).await;
+    let seven = s.queue_issue(7, NOW).await.unwrap();
+    let eight = s.queue_issue(8, NOW).await.unwrap();
+    assert_eq!(seven, eight);
+    let mut claimed = Vec::new();
+    loop {
+        let jobs = s.claim_issue_sends(8, "w", 4, NOW, LEASE).await.unwrap();
+        if jobs.is_empty() {
+            break;
+        }
+        assert!(jobs.iter().all(|j| j.issue == 8), "{jobs:?}");
+        claimed.extend(jobs);
+    }
+    assert_eq!(claimed.len() as u64, eight);
+    assert_eq!(s.send_progress(7).await.unwrap().queued, seven);
+
+    // A preview of issue 7: what is queued or claimed, and who joined since,
+    // in subscriber order, without writing anything.
+    let first = s.claim_issue_sends(7, "w", 2, NOW, LEASE).await.unwrap();
+    s.record_send(first[0].id, "w", &SendOutcome::Sent, NOW)
+        .await
+        .unwrap();
+    s.set_subscriber_status("r00001@example.org", SubscriberStatus::Active, NOW)
+        .await
+        .unwrap();
+    let before = s.send_progress(7).await.unwrap();
+    let mut preview = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = s.preview_sends(7, after, 7).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.subscriber_id;
+        preview.extend(page);
+    }
+    assert_eq!(s.send_progress(7).await.unwrap(), before);
+    assert_eq!(preview.len() as u64, seven - 1 + 1);
+    assert!(
+        preview
+            .windows(2)
+            .all(|w| w[0].subscriber_id < w[1].subscriber_id)
+    );
+    assert!(
+        !preview.iter().any(|j| j.id == first[0].id),
+        "sent is not sent again"
+    );
+    assert!(
+        preview.iter().any(|j| j.id == first[1].id),
+        "claimed is still to send"
+    );
+    let joined: Vec<_> = preview.iter().filter(|j| j.id == 0).collect();
+    assert_eq!(joined.len(), 1);
+    assert_eq!(joined[0].email, "r00001@example.org");
+    assert_eq!(joined[0].plan, Plan::Paid);
+    assert_eq!(
+        joined[0].message_key,
+        format!("issue-7-{}", joined[0].subscriber_id)
+    );
+    assert!(preview.iter().all(|j| j.issue == 7));
+    // Queueing gives the newcomer the key the preview showed.
+    assert_eq!(s.queue_issue(7, NOW).await.unwrap(), 1);
+    let rest = s.claim_issue_sends(7, "w", 100, NOW, LEASE).await.unwrap();
+    let newcomer = rest
+        .iter()
+        .find(|j| j.email == "r00001@example.org")
+        .unwrap();
+    assert_eq!(newcomer.message_key, joined[0].message_key);
 }

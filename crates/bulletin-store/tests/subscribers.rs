@@ -18,6 +18,7 @@ pub fn cases() -> Vec<(&'static str, CaseFn)> {
         lists_and_counts,
         imports_respect_consent,
         secrets_and_spent_tokens,
+        reader_sessions_and_private_feeds,
     ]
 }
 
@@ -273,6 +274,110 @@ async fn secrets_and_spent_tokens(ctx: Ctx) {
     );
     assert!(
         s.spend_token("nonce-1", NOW + 9000, NOW + 3601)
+            .await
+            .unwrap()
+    );
+}
+
+async fn reader_sessions_and_private_feeds(ctx: Ctx) {
+    let s = &ctx.store;
+    let paid = s
+        .add_subscriber(
+            &new("paid@example.org", Plan::Paid, SubscriberStatus::Active),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let other = s
+        .add_subscriber(
+            &new("other@example.org", Plan::Free, SubscriberStatus::Active),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert!(paid.reads_everything() && !other.reads_everything());
+
+    s.create_reader_session("h1", paid.id, "csrf1", NOW)
+        .await
+        .unwrap();
+    s.create_reader_session("h2", paid.id, "csrf2", NOW)
+        .await
+        .unwrap();
+    s.create_reader_session("h3", other.id, "csrf3", NOW)
+        .await
+        .unwrap();
+    let found = s.reader_session("h1").await.unwrap().unwrap();
+    assert_eq!(found.subscriber, paid);
+    assert_eq!(
+        (found.csrf_token.as_str(), found.created_at),
+        ("csrf1", NOW)
+    );
+    assert_eq!(s.reader_session("nope").await.unwrap(), None);
+
+    // The session reads the subscriber as they are now: a plan taken away
+    // is taken away at once.
+    s.set_subscriber_plan("paid@example.org", Plan::Free, NOW + 5)
+        .await
+        .unwrap();
+    let now_free = s.reader_session("h1").await.unwrap().unwrap();
+    assert_eq!(now_free.subscriber.plan, Plan::Free);
+    assert!(!now_free.subscriber.reads_everything());
+
+    s.touch_reader_session("h1", NOW + 60).await.unwrap();
+    assert_eq!(
+        s.reader_session("h1").await.unwrap().unwrap().last_seen_at,
+        NOW + 60
+    );
+    s.delete_reader_session("h1").await.unwrap();
+    assert_eq!(s.reader_session("h1").await.unwrap(), None);
+    // Signing out everywhere ends this subscriber's sessions only.
+    assert_eq!(s.delete_reader_sessions(paid.id).await.unwrap(), 1);
+    assert_eq!(s.reader_session("h2").await.unwrap(), None);
+    assert!(s.reader_session("h3").await.unwrap().is_some());
+
+    // Names, and the private feed's nonce.
+    assert!(
+        s.set_subscriber_name("paid@example.org", "A Reader", NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.subscriber("paid@example.org")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "A Reader"
+    );
+    assert!(
+        !s.set_subscriber_name("ghost@example.org", "x", NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.feed_nonce("paid@example.org").await.unwrap(), None);
+    assert!(
+        s.set_feed_nonce("paid@example.org", Some("n1"), NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.feed_nonce("paid@example.org").await.unwrap().as_deref(),
+        Some("n1")
+    );
+    s.set_feed_nonce("paid@example.org", Some("n2"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.feed_nonce("paid@example.org").await.unwrap().as_deref(),
+        Some("n2")
+    );
+    s.set_feed_nonce("paid@example.org", None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(s.feed_nonce("paid@example.org").await.unwrap(), None);
+    assert_eq!(s.feed_nonce("ghost@example.org").await.unwrap(), None);
+    assert!(
+        !s.set_feed_nonce("ghost@example.org", Some("x"), NOW)
             .await
             .unwrap()
     );

@@ -41,6 +41,8 @@ struct FeedSource {
     /// The feed's own address without the `atom/` suffix (absolute).
     rss: String,
     stories: Vec<Story>,
+    /// Subscribers' stories whole: only a paying subscriber's private feed.
+    full: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -65,6 +67,7 @@ async fn site_source(state: &AppState) -> Result<FeedSource, PageError> {
         page: format!("{base}/"),
         rss: format!("{base}/feed/"),
         stories,
+        full: false,
     })
 }
 
@@ -85,6 +88,7 @@ async fn tag_source(state: &AppState, slug: String) -> Result<FeedSource, PageEr
         page: format!("{base}{}", archive.base),
         rss: format!("{base}{}feed/", archive.base),
         stories,
+        full: false,
     })
 }
 
@@ -99,6 +103,7 @@ async fn issue_source(state: &AppState, number: String) -> Result<FeedSource, Pa
         page: format!("{base}/issue/{number}/"),
         rss: format!("{base}/issue/{number}/feed/"),
         stories,
+        full: false,
     })
 }
 
@@ -171,8 +176,8 @@ async fn feed(state: &AppState, source: FeedSource, format: Format) -> crate::pa
 
 /// The story as feed readers show it: dateline, visible paragraphs, the end
 /// mark or the subscribers' note, footers. Every piece escaped.
-pub fn story_html(story: &Story, permalink: &str) -> String {
-    let visible = render::visible_body(story, false);
+pub fn story_html(story: &Story, permalink: &str, full: bool) -> String {
+    let visible = render::visible_body(story, full);
     let mut out = String::new();
     for (i, paragraph) in visible.iter().enumerate() {
         out.push_str("<p>");
@@ -186,7 +191,7 @@ pub fn story_html(story: &Story, permalink: &str) -> String {
         out.push_str(&escape(paragraph));
         out.push_str("</p>\n");
     }
-    if render::is_withheld(story, false) {
+    if render::is_withheld(story, full) {
         out.push_str(&format!(
             "<p><a href=\"{}\">The rest of this story is for subscribers.</a></p>\n",
             escape(permalink)
@@ -226,7 +231,7 @@ fn rss(publication: &Publication, source: &FeedSource) -> String {
         .iter()
         .map(|story| {
             let link = format!("{base}{}", story.url());
-            let lead = render::visible_body(story, false)
+            let lead = render::visible_body(story, source.full)
                 .first()
                 .cloned()
                 .unwrap_or_default();
@@ -235,7 +240,7 @@ fn rss(publication: &Publication, source: &FeedSource) -> String {
                 link: Some(link.clone()),
                 // RSS readers take the description as HTML.
                 description: Some(escape(&lead)),
-                content: Some(story_html(story, &link)),
+                content: Some(story_html(story, &link, source.full)),
                 guid: Some(rss::Guid {
                     value: link,
                     permalink: true,
@@ -307,7 +312,7 @@ fn atom(publication: &Publication, source: &FeedSource) -> String {
             )]);
             let mut content = Content::default();
             content.set_content_type(Some("html".to_owned()));
-            content.set_value(Some(story_html(story, &permalink)));
+            content.set_value(Some(story_html(story, &permalink, source.full)));
             entry.set_content(Some(content));
             entry.set_categories(
                 story
@@ -354,10 +359,43 @@ fn atom(publication: &Publication, source: &FeedSource) -> String {
     feed.to_string()
 }
 
+/// A paying subscriber's private feed: the newest stories, subscribers' ones
+/// whole. The caller has checked the token (`token` is its last path part).
+pub async fn private_rss(state: &AppState, items: u32, token: &str) -> Result<String, PageError> {
+    let facts = site_facts(state).await?;
+    let base = base_url(&facts.publication);
+    let stories = state
+        .store
+        .stories(&StoryQuery {
+            limit: items,
+            ..StoryQuery::default()
+        })
+        .await?
+        .stories;
+    let source = FeedSource {
+        title: format!("{} (subscriber's feed)", facts.publication.name),
+        page: format!("{base}/"),
+        rss: format!("{base}/feed/private/{token}/"),
+        stories,
+        full: true,
+    };
+    Ok(rss(&facts.publication, &source))
+}
+
 /// The schema.org `NewsArticle` of a story, ready to sit inside
 /// `<script type="application/ld+json">`: `<`, `>` and `&` are written as JSON
 /// escapes so no headline can close the script element.
-pub fn json_ld(story: &Story, publication: &Publication, canonical: &str) -> String {
+///
+/// Whether the story is free is a fact about the story, the same for every
+/// reader (`isAccessibleForFree`, and `hasPart` naming the `.paywall` element
+/// as search engines ask of paywalled news); `articleBody` is what this
+/// reader may read (`entitled`: the access rule's answer for them).
+pub fn json_ld(
+    story: &Story,
+    publication: &Publication,
+    canonical: &str,
+    entitled: bool,
+) -> String {
     let withheld = render::is_withheld(story, false);
     let organisation = serde_json::json!({ "@type": "Organization", "name": publication.name });
     let mut value = serde_json::json!({
@@ -377,13 +415,13 @@ pub fn json_ld(story: &Story, publication: &Publication, canonical: &str) -> Str
             .map(|p| serde_json::json!({ "@type": "Place", "name": p }))
             .collect::<Vec<_>>(),
         "isAccessibleForFree": !withheld,
-        "articleBody": render::visible_body(story, false).join("\n\n"),
+        "articleBody": render::visible_body(story, entitled).join("\n\n"),
     });
     if withheld {
         value["hasPart"] = serde_json::json!({
             "@type": "WebPageElement",
             "isAccessibleForFree": false,
-            "cssSelector": ".locked",
+            "cssSelector": ".paywall",
         });
     }
     if let Some(issue) = story.issue {

@@ -311,10 +311,13 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
         response = moved;
     }
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A page with a policy of its own (the newsletter preview) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -331,7 +334,7 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
     tracing::info!(
         target: "bulletin::access",
         method = %method,
-        path = %truncate(&path, 200),
+        path = %truncate(&loggable_path(&path), 200),
         status = response.status().as_u16(),
         bytes,
         micros = started.elapsed().as_micros() as u64,
@@ -350,6 +353,26 @@ async fn old_address(state: &AppState, path: &str, query: Option<&str>) -> Optio
             None
         }
     }
+}
+
+/// The path as the access log may show it: the signed tokens of reader links
+/// (confirmation, sign-in, unsubscribe, private feed) are secrets, so they
+/// are replaced by `TOKEN`.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in [
+        "/subscribe/confirm/",
+        "/account/sign-in/",
+        "/unsubscribe/",
+        "/feed/private/",
+    ] {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            let tail = if rest.ends_with('/') { "/" } else { "" };
+            return format!("{prefix}TOKEN{tail}").into();
+        }
+    }
+    path.into()
 }
 
 fn truncate(text: &str, max: usize) -> &str {
@@ -373,6 +396,33 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     }
     if is_malformed(uri.path()) {
         return (crate::pages::not_found_page(state, uri.path()).await, "-");
+    }
+    // A reader's own pages, and every page for a signed-in reader, are made
+    // for that reader: handled inside `VIEWER`, never cached or validated.
+    let personal = is_personal(uri.path());
+    if personal || crate::access::has_cookie(request.headers()) {
+        let viewer = match crate::access::lookup(&*state.store, request.headers()).await {
+            Ok(viewer) => viewer.map(Arc::new),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read a reader session");
+                return (
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The site is unavailable; please try again.",
+                    )
+                        .into_response(),
+                    "-",
+                );
+            }
+        };
+        if personal || viewer.is_some() {
+            let mut response = crate::access::VIEWER.scope(viewer, next.run(request)).await;
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            return (response, "private");
+        }
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return (next.run(request).await, "-");
@@ -472,6 +522,14 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     (response, "miss")
 }
 
+/// Pages that belong to one reader (forms with their own tokens, the account,
+/// signed links, the private feed).
+fn is_personal(path: &str) -> bool {
+    ["/subscribe", "/account", "/unsubscribe/", "/feed/private/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
 fn uri_path(key: &str) -> &str {
     key.split('?').next().unwrap_or(key)
 }
@@ -548,6 +606,31 @@ fn page_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reader_tokens_never_reach_the_log() {
+        assert_eq!(
+            loggable_path("/feed/private/v1.abc.def/"),
+            "/feed/private/TOKEN/"
+        );
+        assert_eq!(
+            loggable_path("/unsubscribe/v1.abc.def"),
+            "/unsubscribe/TOKEN"
+        );
+        assert_eq!(
+            loggable_path("/subscribe/confirm/v1.x.y"),
+            "/subscribe/confirm/TOKEN"
+        );
+        assert_eq!(
+            loggable_path("/account/sign-in/v1.x.y"),
+            "/account/sign-in/TOKEN"
+        );
+        assert_eq!(loggable_path("/account/sign-in/"), "/account/sign-in/");
+        assert_eq!(
+            loggable_path("/2021/07/18/a-story/"),
+            "/2021/07/18/a-story/"
+        );
+    }
 
     #[test]
     fn malformed_paths() {

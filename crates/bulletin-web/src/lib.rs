@@ -10,10 +10,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod admin;
 mod feeds;
 mod http;
 mod pages;
+mod readers;
 mod redirects;
 mod search;
 mod theme;
@@ -99,6 +101,9 @@ pub struct Options {
     /// A one-time token for `/admin/setup?token=...`, which creates the first
     /// admin account while there is none (see [`first_run_token`]).
     pub setup_token: Option<String>,
+    /// Sends sign-up confirmations and sign-in links; without one the site's
+    /// subscribe and sign-in forms say they are closed.
+    pub mailer: Option<bulletin_mail::Mailer>,
 }
 
 impl Default for Options {
@@ -109,6 +114,7 @@ impl Default for Options {
             sessions: admin::auth::SessionPolicy::default(),
             login_limits: admin::auth::LoginLimits::default(),
             setup_token: None,
+            mailer: None,
         }
     }
 }
@@ -181,6 +187,7 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
     pages::routes()
         .merge(feeds::routes())
         .merge(search::routes())
+        .merge(readers::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(admin::routes().layer(RequestBodyLimitLayer::new(ADMIN_BODY_LIMIT)))
         .layer(axum::middleware::from_fn_with_state(

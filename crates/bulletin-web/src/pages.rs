@@ -93,8 +93,12 @@ pub struct StoryView {
     pub lead: String,
     /// The visible paragraphs, lead included.
     pub body: Vec<String>,
-    /// Part of the story is for subscribers only.
+    /// Part of the story is for subscribers only, and this reader may not see it.
     pub locked: bool,
+    /// The story has a part for subscribers (whether or not this reader sees
+    /// it): the template wraps that part, or the invitation standing in for
+    /// it, in the element structured data names as not free.
+    pub paywalled: bool,
     /// ISO 8601 dateline date.
     pub date: String,
     /// "July 18 2021".
@@ -115,16 +119,19 @@ pub struct Term {
 }
 
 impl StoryView {
+    /// The story as the request's reader may see it (the access rule, with
+    /// [`crate::access::reads_everything`]).
     pub fn new(story: &Story) -> StoryView {
-        // The public site serves anonymous readers.
-        let body = render::visible_body(story, false).to_vec();
+        let entitled = crate::access::reads_everything();
+        let body = render::visible_body(story, entitled).to_vec();
         StoryView {
             url: story.url(),
             headline: story.headline.clone(),
             dateline: render::dateline_caps(story, true),
             credit: story.dateline.credit.clone(),
             lead: body.first().cloned().unwrap_or_default(),
-            locked: render::is_withheld(story, false),
+            locked: render::is_withheld(story, entitled),
+            paywalled: render::is_withheld(story, false),
             body,
             date: story.dateline.date.to_string(),
             date_text: bulletin_core::format_issue_date(story.dateline.date),
@@ -262,6 +269,12 @@ pub async fn render_page(state: &AppState, template: &str, ctx: minijinja::Value
         years => Serde(shown_years),
         more_years => facts.years.len() > FOOTER_YEARS,
         asset_version => format!("{:x}", state.theme.id()),
+        // Set only on pages rendered for a signed-in reader, which are never
+        // cached (see `crate::access`).
+        reader => crate::access::signed_in().map(|s| context! {
+            email => s.subscriber.email.clone(),
+            paid => s.subscriber.reads_everything(),
+        }),
         ..ctx
     };
     Ok(html(state.theme.render(template, ctx)?))
@@ -393,7 +406,12 @@ async fn story(
         }
         let facts = site_facts(&state).await?;
         let canonical = format!("{}{}", base_url(&facts.publication), story.url());
-        let json_ld = crate::feeds::json_ld(&story, &facts.publication, &canonical);
+        let json_ld = crate::feeds::json_ld(
+            &story,
+            &facts.publication,
+            &canonical,
+            crate::access::reads_everything(),
+        );
         let related = crate::search::related(&state, &story.slug).await;
         render_page(
             &state,

@@ -29,6 +29,20 @@ const DEFAULT: &[(&str, &str)] = &[
     ("issues.html", include_str!("../templates/issues.html")),
     ("search.html", include_str!("../templates/search.html")),
     (
+        "subscribe.html",
+        include_str!("../templates/subscribe.html"),
+    ),
+    ("sign_in.html", include_str!("../templates/sign_in.html")),
+    (
+        "reader_message.html",
+        include_str!("../templates/reader_message.html"),
+    ),
+    ("account.html", include_str!("../templates/account.html")),
+    (
+        "admin_subscribers.html",
+        include_str!("../templates/admin_subscribers.html"),
+    ),
+    (
         "not_found.html",
         include_str!("../templates/not_found.html"),
     ),

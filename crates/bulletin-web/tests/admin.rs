@@ -1567,6 +1567,8 @@ pub(super) async fn pages_to_validate() -> Vec<(String, String)> {
         "/admin/issues/41",
         "/admin/audit",
         "/admin/users",
+        "/admin/subscribers",
+        "/admin/subscribers?status=active&plan=paid",
         "/admin/stories/no-such-story",
     ] {
         pages.push((path.to_owned(), c.get(path).await.text()));
@@ -1575,6 +1577,27 @@ pub(super) async fn pages_to_validate() -> Vec<(String, String)> {
     pages.push((
         "published-issue".into(),
         c.get("/admin/issues/40").await.text(),
+    ));
+    site.store
+        .add_subscriber(
+            &bulletin_store::NewSubscriber {
+                email: "reader@example.org".into(),
+                name: "A Reader".into(),
+                plan: bulletin_core::subscriber::Plan::Free,
+                status: bulletin_core::subscriber::SubscriberStatus::Active,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    site.store.queue_issue(40, 0).await.unwrap();
+    pages.push((
+        "issue-being-sent".into(),
+        c.get("/admin/issues/40").await.text(),
+    ));
+    pages.push((
+        "subscribers".into(),
+        c.get("/admin/subscribers").await.text(),
     ));
     let mut form = vec![
         ("csrf", csrf.as_str()),
@@ -1593,4 +1616,217 @@ pub(super) async fn pages_to_validate() -> Vec<(String, String)> {
             .text(),
     ));
     pages
+}
+
+/// Admins change plans (page and API, audited); editors preview the
+/// newsletter as each plan gets it and follow the send queue; neither page
+/// is open to a role below.
+#[tokio::test]
+async fn subscribers_plans_previews_and_send_progress() {
+    use bulletin_core::subscriber::{Plan, SubscriberStatus};
+    let site = newsroom_site(Default::default()).await;
+    let text = "Grain exports resume from the port\n\n\
+        POTI/MAY 3 2022 (The Bulletin) \u{2014} Opening paragraph for everyone.\n\n\
+        Closing paragraph for paying readers.\n\nENDS\n\n\
+        \u{2014} This story was published in issue 520 of the Example Bulletin, on May 5 2022\n\n\
+        \u{2014} Copyright the Example Bulletin 2022\n";
+    let mut stories = bulletin_text::read_str(text).unwrap().stories;
+    stories[0].access = bulletin_core::Access::Subscribers;
+    let mut tx = site.store.begin_import().await.unwrap();
+    tx.put_stories(stories).await.unwrap();
+    tx.commit().await.unwrap();
+    for email in ["one@example.org", "two@example.org"] {
+        site.store
+            .add_subscriber(
+                &bulletin_store::NewSubscriber {
+                    email: email.into(),
+                    name: String::new(),
+                    plan: Plan::Free,
+                    status: SubscriberStatus::Active,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+    }
+
+    let mut admin = Client::new(&site);
+    admin.sign_in("admin@example.org").await;
+    let list = admin.get("/admin/subscribers").await;
+    assert_eq!(list.status, 200);
+    assert!(list.text().contains("one@example.org"));
+    let csrf = admin.csrf().await;
+    let changed = admin
+        .post(
+            "/admin/subscribers",
+            &[
+                ("csrf", &csrf),
+                ("email", "one@example.org"),
+                ("plan", "paid"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.text());
+    let one = site
+        .store
+        .subscriber("one@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.plan, Plan::Paid);
+    let audit = site.store.audit_log(0, 10).await.unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "plan"
+            && e.key == "one@example.org"
+            && e.detail == "free to paid"),
+        "{audit:?}"
+    );
+    // Without the CSRF token: nothing changes.
+    let forged = admin
+        .post(
+            "/admin/subscribers",
+            &[("email", "two@example.org"), ("plan", "paid")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    let mut editor = Client::new(&site);
+    editor.sign_in("editor@example.org").await;
+    assert_eq!(editor.get("/admin/subscribers").await.status, 403);
+
+    // The API: admins only, scopes as everywhere.
+    let admin_token = make_token(&mut admin, "plans", &["read", "write"]).await;
+    let editor_token = make_token(&mut editor, "reader", &["read", "write"]).await;
+    let (status, body, _) = api(
+        &site,
+        "PUT",
+        "/api/v1/admin/subscribers/two@example.org/plan",
+        Some(&admin_token),
+        Some(serde_json::json!({ "plan": "paid" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["plan"], "paid");
+    for (plan, expected) in [("gold", 422), ("paid", 404)] {
+        let target = if expected == 404 {
+            "/api/v1/admin/subscribers/nobody@example.org/plan"
+        } else {
+            "/api/v1/admin/subscribers/two@example.org/plan"
+        };
+        let (status, body, content_type) = api(
+            &site,
+            "PUT",
+            target,
+            Some(&admin_token),
+            Some(serde_json::json!({ "plan": plan })),
+        )
+        .await;
+        assert_eq!(status, expected, "{body}");
+        assert_eq!(content_type, "application/problem+json");
+    }
+    let (status, _, _) = api(
+        &site,
+        "PUT",
+        "/api/v1/admin/subscribers/two@example.org/plan",
+        Some(&editor_token),
+        Some(serde_json::json!({ "plan": "free" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _, _) = api(
+        &site,
+        "GET",
+        "/api/v1/admin/subscribers",
+        Some(&editor_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, list, _) = api(
+        &site,
+        "GET",
+        "/api/v1/admin/subscribers?plan=paid",
+        Some(&admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["total"], 2);
+    let (status, _, _) = api(
+        &site,
+        "GET",
+        "/api/v1/admin/subscribers?plan=gold",
+        Some(&admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // The newsletter preview, per plan; the issue page shows the queue.
+    let free = editor.get("/admin/issues/520/newsletter?as=free").await;
+    assert_eq!(free.status, 200);
+    assert!(
+        free.header("content-security-policy")
+            .unwrap()
+            .contains("style-src 'unsafe-inline'")
+    );
+    assert!(
+        !free
+            .header("content-security-policy")
+            .unwrap()
+            .contains("script")
+    );
+    assert!(free.text().contains("Opening paragraph for everyone."));
+    assert!(
+        !free
+            .text()
+            .contains("Closing paragraph for paying readers.")
+    );
+    let paid = editor
+        .get("/admin/issues/520/newsletter?as=paid&part=text")
+        .await;
+    assert!(
+        paid.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(
+        paid.text()
+            .contains("Closing paragraph for paying readers.")
+    );
+    let mut writer = Client::new(&site);
+    writer.sign_in("writer@example.org").await;
+    assert_eq!(writer.get("/admin/issues/520/newsletter").await.status, 403);
+    assert_eq!(
+        editor.get("/admin/issues/9999/newsletter").await.status,
+        404
+    );
+
+    let page = editor.get("/admin/issues/520").await.text();
+    assert!(page.contains("Not sent yet"), "{page}");
+    let csrf = editor.csrf().await;
+    let queued = editor
+        .post("/admin/issues/520/send", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(queued.status, 303, "{}", queued.text());
+    // Twice: nobody is queued twice.
+    editor
+        .post("/admin/issues/520/send", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(site.store.send_progress(520).await.unwrap().total(), 2);
+    // A contributor cannot, and without the form token nobody can.
+    assert_eq!(writer.post("/admin/issues/520/send", &[]).await.status, 403);
+    let page = editor.get("/admin/issues/520").await.text();
+    assert!(page.contains("0 sent, 0 failed, 2 waiting, of 2"), "{page}");
+    let (status, progress, _) = api(
+        &site,
+        "GET",
+        "/api/v1/admin/issues/520/sends",
+        Some(&editor_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(progress["total"], 2);
+    assert_eq!(progress["queued"], 2);
 }

@@ -211,7 +211,12 @@ async fn feeds_escape_markup_and_keep_subscribers_stories_short() {
     assert_eq!(ld["@type"], "NewsArticle");
     assert_eq!(ld["headline"], "<script>alert(1)</script> & \"quotes\"");
     assert_eq!(ld["isAccessibleForFree"], false);
-    assert_eq!(ld["hasPart"]["cssSelector"], ".locked");
+    assert_eq!(ld["hasPart"]["cssSelector"], ".paywall");
+    // The element it names holds the invitation standing in for the rest.
+    assert!(
+        page.contains("<div class=\"paywall\">\n<p class=\"locked\">"),
+        "{page}"
+    );
     assert!(!ld["articleBody"].as_str().unwrap().contains("Second"));
     assert!(
         page.contains("<meta property=\"og:title\" content=\"&lt;script&gt;"),

@@ -10,6 +10,8 @@ mod admin;
 mod browser;
 mod feeds;
 mod http;
+mod leaks;
+mod readers;
 mod search;
 mod snapshots;
 mod support;

@@ -333,11 +333,9 @@ async fn every_page_is_valid_html() {
     // The newsroom, signed in (the crawler has no session).
     let admin_dir = out.path().join("admin");
     std::fs::create_dir_all(&admin_dir).unwrap();
-    for (n, (name, html)) in super::admin::pages_to_validate()
-        .await
-        .into_iter()
-        .enumerate()
-    {
+    let mut newsroom_and_readers = super::admin::pages_to_validate().await;
+    newsroom_and_readers.extend(super::readers::pages_to_validate().await);
+    for (n, (name, html)) in newsroom_and_readers.into_iter().enumerate() {
         assert!(html.starts_with("<!doctype html>"), "{name}: {html}");
         std::fs::write(admin_dir.join(file_name(n, &name, "html")), html).unwrap();
         crawl.saved += 1;

@@ -24,7 +24,6 @@ pub struct ConfigFile {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
-    #[allow(dead_code)] // Read by `bulletin send` and `serve`, which come next.
     pub smtp: Option<bulletin_mail::SmtpSettings>,
 }
 

@@ -16,6 +16,7 @@ mod import;
 mod migrate;
 mod progress;
 mod search;
+mod send;
 mod subscribers;
 mod users;
 
@@ -144,6 +145,42 @@ enum Command {
         #[command(subcommand)]
         action: SubscriberAction,
     },
+    /// Send a published issue to every active subscriber, from the durable queue:
+    /// resumable (run it again after a stop or a crash), rate limited by
+    /// [smtp] per_second, retries later what the server defers.
+    Send {
+        #[arg(value_name = "ISSUE")]
+        issue: u32,
+        /// Render every message that would be sent and count them; send and write nothing.
+        #[arg(long, conflicts_with = "to")]
+        dry_run: bool,
+        /// Send one test copy of the issue (in any state, a draft too) to this
+        /// address only: not queued, not recorded.
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+        /// With --to: which copy to send.
+        #[arg(
+            long = "as",
+            value_enum,
+            default_value = "paid",
+            requires = "to",
+            value_name = "PLAN"
+        )]
+        as_plan: CopyFor,
+        /// Messages in flight at once (SMTP connections).
+        #[arg(long, default_value_t = 4, value_name = "N",
+              value_parser = clap::value_parser!(u16).range(1..=64))]
+        workers: u16,
+        /// Seconds a claim holds before another sender may take the row over
+        /// (every sender on one queue should use the same).
+        #[arg(long, default_value_t = 120, hide = true,
+              value_parser = clap::value_parser!(i64).range(2..=86_400))]
+        lease_seconds: i64,
+        /// Seconds before the first retry of a deferred message (doubled each time).
+        #[arg(long, default_value_t = 60, hide = true,
+              value_parser = clap::value_parser!(i64).range(0..=86_400))]
+        retry_seconds: i64,
+    },
     /// List the old addresses that answer with a 301 (from imports).
     Redirects {
         /// One JSON object a line: {"from": ..., "to": ...}.
@@ -238,6 +275,12 @@ fn parse_status(s: &str) -> Result<bulletin_core::subscriber::SubscriberStatus, 
 
 fn parse_plan(s: &str) -> Result<bulletin_core::subscriber::Plan, String> {
     bulletin_core::subscriber::Plan::parse(s).ok_or_else(|| format!("{s:?} is not free or paid"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CopyFor {
+    Free,
+    Paid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -387,6 +430,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }),
+        Command::Send {
+            issue,
+            dry_run,
+            to,
+            as_plan,
+            workers,
+            lease_seconds,
+            retry_seconds,
+        } => with_store(&data, database, async |store, settings| {
+            let options = send::Options {
+                issue,
+                dry_run,
+                to,
+                reader: match as_plan {
+                    CopyFor::Free => bulletin_mail::Reader::Free,
+                    CopyFor::Paid => bulletin_mail::Reader::Paid,
+                },
+                workers: usize::from(workers),
+                lease: lease_seconds,
+                retry_base: retry_seconds,
+            };
+            send::run(store, settings, options).await
+        }),
         Command::Redirects { json } => with_store(&data, database, async |store, _| {
             list_redirects(store.as_ref(), json).await?;
             Ok(ExitCode::SUCCESS)
@@ -427,7 +493,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             search::reindex(store.as_ref(), &data).await?;
             Ok(ExitCode::SUCCESS)
         }),
-        Command::Serve { addr, theme } => with_store(&data, database, async |store, _| {
+        Command::Serve { addr, theme } => with_store(&data, database, async |store, settings| {
             // A broken theme stops start-up with the template's file and line.
             let theme = bulletin_web::Theme::load(theme.as_deref())?;
             let options = site_options(&store, &data).await?;
@@ -435,7 +501,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
-            let options = newsroom_options(&store, options, &format!("http://{local}")).await?;
+            let options =
+                newsroom_options(&store, options, settings, &format!("http://{local}")).await?;
             eprintln!("bulletin is serving http://{local}/ (Ctrl-C to stop)");
             bulletin_web::serve(listener, store, theme, options).await?;
             eprintln!("bulletin stopped");
@@ -459,7 +526,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             publication.base_url = format!("http://{local}");
             store.set_publication(&publication).await?;
             let options = site_options(&store, &data).await?;
-            let options = newsroom_options(&store, options, &format!("http://{local}")).await?;
+            let options =
+                newsroom_options(&store, options, settings, &format!("http://{local}")).await?;
             println!("open http://{local}/ to read it (Ctrl-C to stop)");
             bulletin_web::serve(listener, store, bulletin_web::Theme::load(None)?, options).await?;
             Ok(ExitCode::SUCCESS)
@@ -579,12 +647,19 @@ async fn site_options(
 
 /// The newsroom's part of serving: scheduled issues go live from this process
 /// too, cookies are `Secure` when the site's address is HTTPS, and on the first
-/// run (no staff account yet) a one-time link creates the first admin.
+/// run (no staff account yet) a one-time link creates the first admin. With
+/// `[smtp]` set, the site sends sign-up confirmations and sign-in links.
 async fn newsroom_options(
     store: &std::sync::Arc<dyn bulletin_store::Store>,
     mut options: bulletin_web::Options,
+    settings: &Settings,
     local: &str,
 ) -> Result<bulletin_web::Options> {
+    if let Some(smtp) = &settings.smtp {
+        let mailer = bulletin_mail::Mailer::new(smtp)?;
+        eprintln!("sign-ups and sign-in links go through {}", mailer.server());
+        options.mailer = Some(mailer);
+    }
     let publication = store.publication().await?;
     options.sessions.secure_cookies = publication.base_url.starts_with("https://");
     options.setup_token = bulletin_web::first_run_token(store.as_ref()).await?;

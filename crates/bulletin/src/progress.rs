@@ -101,6 +101,45 @@ impl Progress {
         }
     }
 
+    /// Counts messages (or other items) towards a `total` that may grow, with
+    /// a word of detail beside the bar (`sent, failed, retrying`).
+    pub fn counter(label: &str, total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(label.to_owned());
+            bar
+        });
+        Progress {
+            label: label.to_owned(),
+            total: None,
+            bar,
+            last_line: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// For [`Progress::counter`]: `done` of `total`, and the detail. Without
+    /// a terminal, a plain line every few seconds and one at the end.
+    pub fn set_count(&self, done: u64, total: u64, detail: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(detail.to_owned());
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if last.elapsed() >= LOG_EVERY || done == total {
+            *last = Instant::now();
+            eprintln!("{}: {done} of {total} ({detail})", self.label);
+        }
+    }
+
     /// Prints a line without tearing the bar.
     pub fn println(&self, line: &str) {
         match &self.bar {

@@ -3,6 +3,9 @@
 
 mod cli;
 mod migrate;
+mod newsletter;
+mod send;
+pub mod smtp_sink;
 mod subscribers;
 
 use std::path::{Path, PathBuf};

@@ -58,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             post(unpublish_issue),
         )
         .route("/api/v1/admin/audit", get(audit))
+        .route("/api/v1/admin/issues/{number}/sends", get(issue_sends))
+        .route("/api/v1/admin/subscribers", get(list_subscribers))
+        .route("/api/v1/admin/subscribers/{email}", get(get_subscriber))
+        .route("/api/v1/admin/subscribers/{email}/plan", put(set_plan))
 }
 
 async fn openapi() -> Response {
@@ -803,4 +807,149 @@ async fn audit(
         })
         .collect();
     json_response(StatusCode::OK, &json!({ "entries": list }))
+}
+
+/// The newsletter's send progress for an issue.
+async fn issue_sends(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Response {
+    let c = try_response!(caller(&state, &headers).await);
+    try_response!(c.may(Scope::Read, Role::Editor));
+    let Some(number) = super::issue_number(&number) else {
+        return problem(StatusCode::NOT_FOUND, "there is no such issue");
+    };
+    if try_response!(state.store.issue_desk(number).await.map_err(store_problem)).is_none() {
+        return problem(
+            StatusCode::NOT_FOUND,
+            &format!("there is no issue {number}"),
+        );
+    }
+    let progress = try_response!(
+        state
+            .store
+            .send_progress(number)
+            .await
+            .map_err(store_problem)
+    );
+    json_response(
+        StatusCode::OK,
+        &super::subscribers::progress_json(number, &progress),
+    )
+}
+
+/// Subscribers, by id; `status`, `plan`, `after` (an id) and `limit` (at most
+/// 1,000) filter and page. Admins only: addresses are personal data.
+async fn list_subscribers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let c = try_response!(caller(&state, &headers).await);
+    try_response!(c.may(Scope::Read, Role::Admin));
+    let status = match q.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some(s) => match bulletin_core::subscriber::SubscriberStatus::parse(s) {
+            Some(s) => Some(s),
+            None => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "status must be pending, active, unsubscribed or bounced",
+                );
+            }
+        },
+    };
+    let plan = match q.get("plan").map(String::as_str) {
+        None | Some("") => None,
+        Some(p) => match bulletin_core::subscriber::Plan::parse(p) {
+            Some(p) => Some(p),
+            None => return problem(StatusCode::BAD_REQUEST, "plan must be free or paid"),
+        },
+    };
+    let query = bulletin_store::SubscriberQuery {
+        status,
+        plan,
+        after: q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0),
+        limit: q
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(100u32)
+            .clamp(1, 1000),
+    };
+    let rows = try_response!(state.store.subscribers(&query).await.map_err(store_problem));
+    let total = try_response!(
+        state
+            .store
+            .count_subscribers(&query)
+            .await
+            .map_err(store_problem)
+    );
+    let next = (rows.len() == query.limit as usize)
+        .then(|| rows.last().map(|s| s.id))
+        .flatten();
+    let list: Vec<Value> = rows
+        .iter()
+        .map(super::subscribers::subscriber_json)
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({ "subscribers": list, "total": total, "next_after": next }),
+    )
+}
+
+async fn get_subscriber(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(email): Path<String>,
+) -> Response {
+    let c = try_response!(caller(&state, &headers).await);
+    try_response!(c.may(Scope::Read, Role::Admin));
+    let email = email.trim().to_lowercase();
+    match state.store.subscriber(&email).await {
+        Ok(Some(s)) => json_response(StatusCode::OK, &super::subscribers::subscriber_json(&s)),
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            &format!("there is no subscriber {email:?}"),
+        ),
+        Err(e) => store_problem(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanInput {
+    plan: String,
+}
+
+/// Sets a subscriber's plan (payment happens outside bulletin; this records
+/// its outcome). Takes effect at once on every output.
+async fn set_plan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(email): Path<String>,
+    body: Bytes,
+) -> Response {
+    let c = try_response!(caller(&state, &headers).await);
+    try_response!(c.may(Scope::Write, Role::Admin));
+    let input: PlanInput = try_response!(parse_json(&body));
+    let Some(plan) = bulletin_core::subscriber::Plan::parse(input.plan.trim()) else {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "plan must be free or paid",
+        );
+    };
+    let email = email.trim().to_lowercase();
+    match super::subscribers::change_plan(&state, &c.actor(), &email, plan).await {
+        Ok(true) => match state.store.subscriber(&email).await {
+            Ok(Some(s)) => json_response(StatusCode::OK, &super::subscribers::subscriber_json(&s)),
+            Ok(None) => problem(StatusCode::NOT_FOUND, "the subscriber was removed"),
+            Err(e) => store_problem(e),
+        },
+        Ok(false) => problem(
+            StatusCode::NOT_FOUND,
+            &format!("there is no subscriber {email:?}"),
+        ),
+        Err(e) => store_problem(e),
+    }
 }

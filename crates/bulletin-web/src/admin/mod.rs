@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 mod diff;
 mod forms;
+mod subscribers;
 
 use std::collections::HashMap;
 
@@ -61,6 +62,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users).post(user_action))
         .route("/admin/tokens", get(tokens).post(token_action))
         .merge(api::routes())
+        .merge(subscribers::routes())
 }
 
 /// A signed-in staff member, as handlers see them.
@@ -281,6 +283,10 @@ fn note_text(code: Option<&str>) -> Option<&'static str> {
         "user-added" => "Account added.",
         "user-changed" => "Account updated.",
         "token-revoked" => "Token revoked: it no longer works.",
+        "test-sent" => "The test newsletter is on its way to your address.",
+        "queued" => {
+            "The newsletter is queued for every subscriber; it goes out as the sender works through the queue."
+        }
         _ => return None,
     })
 }
@@ -1571,6 +1577,8 @@ async fn builder_page(
             publish_at => desk.publish_at.and_then(|t| jiff::Timestamp::from_second(t).ok()).map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()),
             stories => stories, available => available, note => note, warning => warning,
             editable => desk.status != IssueStatus::Published,
+            sends => subscribers::progress(state, number).await,
+            mail => state.options.mailer.is_some(),
         },
     )
 }
