@@ -131,6 +131,10 @@ pub trait Outbox: Send + Sync {
     /// Rows no longer `worker`'s are left alone. Returns how many went back.
     async fn release_sends(&self, ids: &[i64], worker: &str) -> Result<u64>;
     async fn send_progress(&self, issue: u32) -> Result<SendProgress>;
+    /// Issues with rows a sender could claim now (queued and due, or claimed
+    /// under a lease that has passed), lowest number first: what a standing
+    /// sender (`bulletin serve` with SMTP settings) works on.
+    async fn issues_with_due_sends(&self, now: i64, lease: i64) -> Result<Vec<u32>>;
     /// What sending the issue now would send, by subscriber id after `after`,
     /// writing nothing: its queued and claimed rows, and the active
     /// subscribers not yet queued (with `id` 0, `attempt` 0 and the message
@@ -269,6 +273,25 @@ macro_rules! outbox_sql {
                     }
                     import.tx.commit().await?;
                     Ok(released)
+                }
+
+                async fn issues_with_due_sends(&self, now: i64, lease: i64) -> Result<Vec<u32>> {
+                    let rows: Vec<i64> = sqlx::query_scalar(
+                        "SELECT DISTINCT issue_number FROM sends
+                         WHERE (state = 'queued' AND next_attempt_at <= $1)
+                            OR (state = 'sending' AND claimed_at <= $2)
+                         ORDER BY issue_number",
+                    )
+                    .bind(now)
+                    .bind(now - lease)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|n| {
+                            u32::try_from(n)
+                                .map_err(|_| corrupt(format_args!("issue number {n} in sends")))
+                        })
+                        .collect()
                 }
 
                 async fn send_progress(&self, issue: u32) -> Result<SendProgress> {

@@ -543,6 +543,13 @@ macro_rules! delegate_newsroom {
             async fn send_progress(&self, issue: u32) -> $crate::Result<$crate::SendProgress> {
                 self.$field.send_progress(issue).await
             }
+            async fn issues_with_due_sends(
+                &self,
+                now: i64,
+                lease: i64,
+            ) -> $crate::Result<Vec<u32>> {
+                self.$field.issues_with_due_sends(now, lease).await
+            }
             async fn preview_sends(
                 &self,
                 issue: u32,

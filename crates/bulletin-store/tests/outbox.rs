@@ -22,7 +22,8 @@ pub fn cases() -> Vec<(&'static str, CaseFn)> {
         claims_are_shared_and_fenced,
         outcomes,
         batched_outcomes_and_releases,
-        one_issue_at_a_time_and_previews
+        one_issue_at_a_time_and_previews,
+        a_standing_sender_finds_due_issues,
     ]
 }
 
@@ -367,4 +368,56 @@ async fn one_issue_at_a_time_and_previews(ctx: Ctx) {
         .find(|j| j.email == "r00001@example.org")
         .unwrap();
     assert_eq!(newcomer.message_key, joined[0].message_key);
+}
+
+async fn a_standing_sender_finds_due_issues(ctx: Ctx) {
+    setup(&ctx, 20).await;
+    let s = &ctx.store;
+    assert_eq!(
+        s.issues_with_due_sends(NOW, LEASE).await.unwrap(),
+        Vec::<u32>::new()
+    );
+    let queued = s.queue_issue(7, NOW).await.unwrap();
+    assert!(queued > 2);
+    assert_eq!(s.issues_with_due_sends(NOW, LEASE).await.unwrap(), vec![7]);
+    // Claimed rows are not due until their lease has passed.
+    let claimed = s.claim_sends("w", 1000, NOW, LEASE).await.unwrap();
+    assert_eq!(claimed.len() as u64, queued);
+    assert!(
+        s.issues_with_due_sends(NOW, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.issues_with_due_sends(NOW + LEASE, LEASE).await.unwrap(),
+        vec![7]
+    );
+    // Sent rows are never due; a retry is due at its time.
+    for job in &claimed[1..] {
+        assert!(
+            s.record_send(job.id, "w", &SendOutcome::Sent, NOW)
+                .await
+                .unwrap()
+        );
+    }
+    let retry = SendOutcome::Retry {
+        error: "451 try later".into(),
+        retry_at: NOW + 60,
+    };
+    assert!(
+        s.record_send(claimed[0].id, "w", &retry, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.issues_with_due_sends(NOW + 59, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.issues_with_due_sends(NOW + 60, LEASE).await.unwrap(),
+        vec![7]
+    );
 }

@@ -657,8 +657,17 @@ async fn newsroom_options(
 ) -> Result<bulletin_web::Options> {
     if let Some(smtp) = &settings.smtp {
         let mailer = bulletin_mail::Mailer::new(smtp)?;
-        eprintln!("sign-ups and sign-in links go through {}", mailer.server());
+        eprintln!(
+            "mail (sign-ups, sign-in links, queued newsletters) goes through {}",
+            mailer.server()
+        );
         options.mailer = Some(mailer);
+        // Runs for the life of the process.
+        drop(send::spawn_standing_sender(
+            std::sync::Arc::clone(store),
+            smtp.clone(),
+            std::time::Duration::from_secs(5),
+        ));
     }
     let publication = store.publication().await?;
     options.sessions.secure_cookies = publication.base_url.starts_with("https://");

@@ -150,7 +150,82 @@ pub async fn run(store: Arc<dyn Store>, settings: &Settings, options: Options) -
         .site_secret(TOKEN_SECRET, &secret_candidate()?, now())
         .await?;
     check_settings(&mailer, &edition, &list_id, &secret)?;
-    send(store, mailer, edition, list_id, secret, &options).await
+    send(store, mailer, edition, list_id, secret, &options, true).await
+}
+
+/// The lease a standing sender claims under: `bulletin send`'s default, so
+/// the two can share one queue.
+const STANDING_LEASE: i64 = 120;
+
+/// The standing sender of `bulletin serve` with `[smtp]`: every `every`, each
+/// issue with rows due is worked as `bulletin send` works it, except that it
+/// queues nothing itself (the newsroom's "Send the newsletter" button and
+/// `bulletin send` do). Several instances on one PostgreSQL share the queue as
+/// several `bulletin send` runs do. Runs for the life of the process.
+pub fn spawn_standing_sender(
+    store: Arc<dyn Store>,
+    smtp: bulletin_mail::SmtpSettings,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let due = match store.issues_with_due_sends(now(), STANDING_LEASE).await {
+                Ok(due) => due,
+                Err(e) => {
+                    eprintln!("newsletter: cannot read the send queue: {e}");
+                    continue;
+                }
+            };
+            for n in due {
+                if let Err(e) = work_issue(Arc::clone(&store), &smtp, n).await {
+                    eprintln!("newsletter: sending issue {n} stopped: {e:#}");
+                }
+            }
+        }
+    })
+}
+
+/// Sends what is due of issue `n`'s queue.
+async fn work_issue(
+    store: Arc<dyn Store>,
+    smtp: &bulletin_mail::SmtpSettings,
+    n: u32,
+) -> Result<()> {
+    let mailer = Mailer::new(smtp).context("[smtp] in bulletin.toml is not usable")?;
+    let Some(issue) = store.issue(n).await? else {
+        bail!("issue {n} has queued messages but no longer exists");
+    };
+    // Unpublished after it was queued: what is left waits until it is
+    // published again (the public copy is what subscribers get).
+    if issue.status != IssueStatus::Published {
+        bail!(
+            "issue {n} is {} now: its queued messages wait",
+            issue.status.as_str()
+        );
+    }
+    let edition = Edition::load(store.as_ref(), issue).await?;
+    let list_id = mailer.list_id().map_or_else(
+        || default_list_id(&edition.publication.base_url),
+        str::to_owned,
+    );
+    let secret = store
+        .site_secret(TOKEN_SECRET, &secret_candidate()?, now())
+        .await?;
+    check_settings(&mailer, &edition, &list_id, &secret)?;
+    let options = Options {
+        issue: n,
+        dry_run: false,
+        to: None,
+        reader: Reader::Paid,
+        workers: 4,
+        lease: STANDING_LEASE,
+        retry_base: 60,
+    };
+    send(store, mailer, edition, list_id, secret, &options, false).await?;
+    Ok(())
 }
 
 fn now() -> i64 {
@@ -828,13 +903,18 @@ async fn send(
     list_id: String,
     secret: String,
     options: &Options,
+    queue: bool,
 ) -> Result<ExitCode> {
     let n = options.issue;
     let started = Instant::now();
-    let added = store.queue_issue(n, now()).await.map_err(|e| match e {
-        StoreError::Refused(why) => anyhow::anyhow!(why),
-        other => anyhow::Error::new(other).context(format!("cannot queue issue {n}")),
-    })?;
+    let added = if queue {
+        store.queue_issue(n, now()).await.map_err(|e| match e {
+            StoreError::Refused(why) => anyhow::anyhow!(why),
+            other => anyhow::Error::new(other).context(format!("cannot queue issue {n}")),
+        })?
+    } else {
+        0
+    };
     let queued_in = started.elapsed().as_secs_f64();
     let before = store.send_progress(n).await?;
     let to_send = before.queued + before.sending;
