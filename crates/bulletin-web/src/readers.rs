@@ -450,31 +450,103 @@ async fn bad_link(state: &AppState, what: &str) -> Answer {
     .await
 }
 
+/// A single-use link from a message (confirm a sign-up, sign in): what its
+/// page says, and what to do when it no longer works.
+struct OneTimeLink {
+    purpose: Purpose,
+    /// The path the token follows.
+    prefix: &'static str,
+    title: &'static str,
+    text: &'static str,
+    button: &'static str,
+    /// What to do instead when the link is broken, expired or spent.
+    instead: &'static str,
+}
+
+const CONFIRM_LINK: OneTimeLink = OneTimeLink {
+    purpose: Purpose::Confirm,
+    prefix: "/subscribe/confirm/",
+    title: "Confirm your subscription",
+    text: "One more step: press the button to start receiving the newsletter.",
+    button: "Confirm my subscription",
+    instead: "Sign up again to get a new one.",
+};
+
+const SIGN_IN_LINK: OneTimeLink = OneTimeLink {
+    purpose: Purpose::SignIn,
+    prefix: "/account/sign-in/",
+    title: "Sign in",
+    text: "Press the button to sign in on this device.",
+    button: "Sign in",
+    instead: "Ask for a new sign-in link.",
+};
+
+/// A GET of a single-use link: a page with one button, changing nothing.
+async fn link_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    link: &OneTimeLink,
+) -> Answer {
+    if verified(state, token, link.purpose).await?.is_none() {
+        return bad_link(state, link.instead).await;
+    }
+    let action = format!("{}{token}", link.prefix);
+    with_form_token(state, headers, async |form_token| {
+        message(
+            state,
+            StatusCode::OK,
+            link.title,
+            link.text,
+            Some((&action, link.button, Some(form_token))),
+        )
+        .await
+    })
+    .await
+}
+
+/// The button's POST: checks the token and the form, spends the token, and
+/// gives its subscriber, or the page to show instead.
+async fn spend_link(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    form: &HashMap<String, String>,
+    link: &OneTimeLink,
+) -> Result<Result<Subscriber, Response>, Failure> {
+    let Some(claims) = verified(state, token, link.purpose).await? else {
+        return bad_link(state, link.instead).await.map(Err);
+    };
+    if !form_ok(headers, form) {
+        return message(
+            state,
+            StatusCode::FORBIDDEN,
+            "Please try again",
+            "The page had expired. Open the link from the message again.",
+            None,
+        )
+        .await
+        .map(Err);
+    }
+    if !state
+        .store
+        .spend_token(&claims.nonce, claims.expires, auth::now())
+        .await?
+    {
+        return bad_link(state, link.instead).await.map(Err);
+    }
+    match state.store.subscriber(&claims.email).await? {
+        Some(subscriber) => Ok(Ok(subscriber)),
+        None => bad_link(state, link.instead).await.map(Err),
+    }
+}
+
 async fn confirm_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
-    finish(
-        async {
-            if verified(&state, &token, Purpose::Confirm).await?.is_none() {
-                return bad_link(&state, "Sign up again to get a new one.").await;
-            }
-            let action = format!("/subscribe/confirm/{token}");
-            with_form_token(&state, &headers, async |form_token| {
-                message(
-                    &state,
-                    StatusCode::OK,
-                    "Confirm your subscription",
-                    "One more step: press the button to start receiving the newsletter.",
-                    Some((&action, "Confirm my subscription", Some(form_token))),
-                )
-                .await
-            })
-            .await
-        }
-        .await,
-    )
+    finish(link_page(&state, &headers, &token, &CONFIRM_LINK).await)
 }
 
 async fn confirm(
@@ -485,36 +557,17 @@ async fn confirm(
 ) -> Response {
     finish(
         async {
-            let Some(claims) = verified(&state, &token, Purpose::Confirm).await? else {
-                return bad_link(&state, "Sign up again to get a new one.").await;
-            };
-            if !form_ok(&headers, &form) {
-                return message(
-                    &state,
-                    StatusCode::FORBIDDEN,
-                    "Please try again",
-                    "The page had expired. Open the link from the message again.",
-                    None,
-                )
-                .await;
-            }
-            let now = auth::now();
-            if !state
-                .store
-                .spend_token(&claims.nonce, claims.expires, now)
-                .await?
-            {
-                return bad_link(&state, "Sign up again to get a new one.").await;
-            }
-            let Some(subscriber) = state.store.subscriber(&claims.email).await? else {
-                return bad_link(&state, "Sign up again to get a new one.").await;
-            };
+            let subscriber =
+                match spend_link(&state, &headers, &token, &form, &CONFIRM_LINK).await? {
+                    Ok(subscriber) => subscriber,
+                    Err(page) => return Ok(page),
+                };
             // The reader proved the address: pending, unsubscribed and bounced
             // alike become active (this is the consent an import cannot give).
             if subscriber.status != SubscriberStatus::Active {
                 state
                     .store
-                    .set_subscriber_status(&claims.email, SubscriberStatus::Active, now)
+                    .set_subscriber_status(&subscriber.email, SubscriberStatus::Active, auth::now())
                     .await?;
             }
             let mut response =
@@ -679,26 +732,7 @@ async fn sign_in_link_page(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
-    finish(
-        async {
-            if verified(&state, &token, Purpose::SignIn).await?.is_none() {
-                return bad_link(&state, "Ask for a new sign-in link.").await;
-            }
-            let action = format!("/account/sign-in/{token}");
-            with_form_token(&state, &headers, async |form_token| {
-                message(
-                    &state,
-                    StatusCode::OK,
-                    "Sign in",
-                    "Press the button to sign in on this device.",
-                    Some((&action, "Sign in", Some(form_token))),
-                )
-                .await
-            })
-            .await
-        }
-        .await,
-    )
+    finish(link_page(&state, &headers, &token, &SIGN_IN_LINK).await)
 }
 
 async fn sign_in(
@@ -709,30 +743,12 @@ async fn sign_in(
 ) -> Response {
     finish(
         async {
-            let Some(claims) = verified(&state, &token, Purpose::SignIn).await? else {
-                return bad_link(&state, "Ask for a new sign-in link.").await;
-            };
-            if !form_ok(&headers, &form) {
-                return message(
-                    &state,
-                    StatusCode::FORBIDDEN,
-                    "Please try again",
-                    "The page had expired. Open the link from the message again.",
-                    None,
-                )
-                .await;
+            match spend_link(&state, &headers, &token, &form, &SIGN_IN_LINK).await? {
+                Ok(subscriber) => {
+                    signed_in_response(&state, &headers, &subscriber, "/account/").await
+                }
+                Err(page) => Ok(page),
             }
-            if !state
-                .store
-                .spend_token(&claims.nonce, claims.expires, auth::now())
-                .await?
-            {
-                return bad_link(&state, "Ask for a new sign-in link.").await;
-            }
-            let Some(subscriber) = state.store.subscriber(&claims.email).await? else {
-                return bad_link(&state, "Ask for a new sign-in link.").await;
-            };
-            signed_in_response(&state, &headers, &subscriber, "/account/").await
         }
         .await,
     )
