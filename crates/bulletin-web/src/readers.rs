@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, FromRequest as _, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -282,8 +282,6 @@ async fn subscribe(
     };
     finish(subscribe_with(&state, &headers, &address, form).await)
 }
-
-use axum::extract::FromRequest as _;
 
 async fn subscribe_with(
     state: &AppState,
@@ -758,7 +756,6 @@ async fn sign_in(
 
 async fn account_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
     finish(
@@ -766,7 +763,6 @@ async fn account_page(
             let Some(me) = crate::access::signed_in() else {
                 return Ok(Redirect::to("/account/sign-in/").into_response());
             };
-            let _ = headers;
             let note = if q.contains_key("welcome") {
                 Some("Your subscription is confirmed. Welcome.")
             } else if q.contains_key("saved") {
