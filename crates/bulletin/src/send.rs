@@ -994,6 +994,8 @@ async fn send(
 
     run.show();
     let mut told_waiting = false;
+    // Whether the last empty claim was made with no message in flight.
+    let mut settled = false;
     let outcome: Result<()> = async {
         loop {
             if run.stopped() {
@@ -1012,9 +1014,18 @@ async fn send(
                 .await?;
             if jobs.is_empty() {
                 if run.outstanding.load(Ordering::SeqCst) > 0 {
+                    settled = false;
                     let _ =
                         tokio::time::timeout(Duration::from_millis(200), run.finished.notified())
                             .await;
+                    continue;
+                }
+                // The claim above may have run before the last worker
+                // recorded a retry that is already due (its time taken a
+                // moment later): only a claim made after every worker was
+                // done can say that nothing is due.
+                if !settled {
+                    settled = true;
                     continue;
                 }
                 let p = store.send_progress(n).await?;
@@ -1033,6 +1044,7 @@ async fn send(
                 let _ = tokio::time::timeout(Duration::from_secs(1), run.finished.notified()).await;
                 continue;
             }
+            settled = false;
             run.outstanding.fetch_add(jobs.len(), Ordering::SeqCst);
             let at = Instant::now();
             for job in jobs {
