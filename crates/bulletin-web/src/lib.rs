@@ -71,6 +71,9 @@ pub struct AppState {
     options: Options,
     /// The first-run setup token, until it is used.
     setup_token: Arc<std::sync::Mutex<Option<String>>>,
+    /// The key that signs reader links, read from the store once: it never
+    /// changes after the first instance stores it.
+    token_secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl AppState {
@@ -82,6 +85,27 @@ impl AppState {
 
     fn consume_setup_token(&self) {
         *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The site secret named [`bulletin_mail::links::TOKEN_SECRET`], stored
+    /// by whichever instance asks first (`Store::site_secret`).
+    async fn token_secret(&self) -> Result<&[u8], bulletin_store::StoreError> {
+        self.token_secret
+            .get_or_try_init(|| async {
+                let candidate = bulletin_mail::links::secret_candidate()
+                    .map_err(|e| bulletin_store::StoreError::Corrupt(e.to_string()))?;
+                let secret = self
+                    .store
+                    .site_secret(
+                        bulletin_mail::links::TOKEN_SECRET,
+                        &candidate,
+                        admin::auth::now(),
+                    )
+                    .await?;
+                Ok(secret.into_bytes())
+            })
+            .await
+            .map(Vec::as_slice)
     }
 }
 
@@ -183,6 +207,7 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
         facts: Arc::default(),
         options,
         setup_token,
+        token_secret: Arc::default(),
     };
     pages::routes()
         .merge(feeds::routes())

@@ -29,7 +29,7 @@ use axum::routing::get;
 use bulletin_core::staff::normalize_email;
 use bulletin_core::subscriber::{Plan, Subscriber, SubscriberStatus, normalize_name};
 use bulletin_core::token::{self, Claims, Purpose};
-use bulletin_mail::links::{TOKEN_SECRET, nonce, secret_candidate};
+use bulletin_mail::links::nonce;
 use bulletin_store::{NewSubscriber, StoreError};
 use minijinja::context;
 
@@ -190,13 +190,8 @@ fn form_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
     !auth::is_cross_site(headers) && !cookie.is_empty() && auth::same_secret(cookie, field)
 }
 
-async fn secret(state: &AppState) -> Result<Vec<u8>, Failure> {
-    let candidate = secret_candidate().map_err(|e| Failure::Internal(e.to_string()))?;
-    Ok(state
-        .store
-        .site_secret(TOKEN_SECRET, &candidate, auth::now())
-        .await?
-        .into_bytes())
+async fn secret(state: &AppState) -> Result<&[u8], Failure> {
+    Ok(state.token_secret().await?)
 }
 
 /// Counts one request against both limits; `false` when either is spent.
@@ -380,7 +375,7 @@ async fn subscribe_with(
         // serves a reader who only wants in.
         Some(s) if s.status == SubscriberStatus::Active => {
             let claims = Claims::new(Purpose::SignIn, &email, now + SIGN_IN_FOR, &nonce);
-            let link = format!("{base}/account/sign-in/{}", token::sign(&secret, &claims));
+            let link = format!("{base}/account/sign-in/{}", token::sign(secret, &claims));
             let text = format!(
                 "You asked to subscribe to the {publication}, and this address already receives it.\n\n\
                  To manage your subscription, sign in with this link (it works for 30 minutes, once):\n\n{link}\n\n\
@@ -396,7 +391,7 @@ async fn subscribe_with(
         }
         _ => {
             let claims = Claims::new(Purpose::Confirm, &email, now + CONFIRM_FOR, &nonce);
-            let link = format!("{base}/subscribe/confirm/{}", token::sign(&secret, &claims));
+            let link = format!("{base}/subscribe/confirm/{}", token::sign(secret, &claims));
             let text = format!(
                 "Someone, probably you, asked to receive the {publication} at this address.\n\n\
                  To confirm, open this link within 48 hours:\n\n{link}\n\n\
@@ -428,7 +423,7 @@ async fn verified(
     purpose: Purpose,
 ) -> Result<Option<Claims>, Failure> {
     let secret = secret(state).await?;
-    match token::verify(&secret, token, purpose, auth::now()) {
+    match token::verify(secret, token, purpose, auth::now()) {
         Ok(claims) => Ok(Some(claims)),
         Err(e) => {
             tracing::info!(target: "bulletin::readers", reason = %e, "link refused");
@@ -698,7 +693,7 @@ async fn send_sign_in(
                 let claims = Claims::new(Purpose::SignIn, &email, now + SIGN_IN_FOR, &nonce);
                 let link = format!(
                     "{base}/account/sign-in/{}",
-                    token::sign(&secret(&state).await?, &claims)
+                    token::sign(secret(&state).await?, &claims)
                 );
                 let text = format!(
                     "To sign in to the {publication}, open this link within 30 minutes. It works once.\n\n{link}\n\n\
@@ -791,7 +786,7 @@ async fn account_view(
                 let claims = Claims::new(Purpose::Feed, &s.email, 0, &nonce);
                 Some(format!(
                     "{base}/feed/private/{}/",
-                    token::sign(&secret(state).await?, &claims)
+                    token::sign(secret(state).await?, &claims)
                 ))
             }
             None => None,

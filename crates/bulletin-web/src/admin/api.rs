@@ -817,9 +817,7 @@ async fn issue_sends(
 ) -> Response {
     let c = try_response!(caller(&state, &headers).await);
     try_response!(c.may(Scope::Read, Role::Editor));
-    let Some(number) = super::issue_number(&number) else {
-        return problem(StatusCode::NOT_FOUND, "there is no such issue");
-    };
+    let number = try_response!(parse_number(&number));
     if try_response!(state.store.issue_desk(number).await.map_err(store_problem)).is_none() {
         return problem(
             StatusCode::NOT_FOUND,

@@ -65,19 +65,10 @@ async fn staff_links(
     publication: &Publication,
     email: &str,
 ) -> Result<bulletin_mail::Links, String> {
-    let candidate = bulletin_mail::links::secret_candidate().map_err(|e| e.to_string())?;
-    let secret = state
-        .store
-        .site_secret(
-            bulletin_mail::links::TOKEN_SECRET,
-            &candidate,
-            super::auth::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let secret = state.token_secret().await.map_err(|e| e.to_string())?;
     Ok(bulletin_mail::links::recipient_links(
         &publication.base_url,
-        secret.as_bytes(),
+        secret,
         email,
         "preview",
     ))
