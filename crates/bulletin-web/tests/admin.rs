@@ -2,13 +2,14 @@
 //! action matrix, edit conflicts, publishing and what visitors see.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bulletin_core::staff::Role;
 use bulletin_store::{Actor, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Reply, Site, site_with};
+use super::{MovableClock, Reply, Site, site_with};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -299,12 +300,15 @@ async fn sessions_fixation_logout_and_everywhere() {
 
 #[tokio::test]
 async fn sessions_expire_idle_and_absolute() {
+    // Time moves by the test's clock: no waiting.
+    let clock = Arc::new(MovableClock::default());
     let site = newsroom_site(bulletin_web::Options {
         sessions: bulletin_web::admin::auth::SessionPolicy {
             idle: Duration::from_secs(1),
             max_age: Duration::from_secs(3600),
             secure_cookies: true,
         },
+        clock: clock.clone(),
         ..Default::default()
     })
     .await;
@@ -329,26 +333,28 @@ async fn sessions_expire_idle_and_absolute() {
         "HTTPS sites get Secure cookies"
     );
     assert_eq!(c.get("/admin/").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     let reply = c.get("/admin/").await;
     assert_eq!(reply.status, 303);
     assert!(reply.header("location").unwrap().contains("expired=1"));
     let page = c.get(reply.header("location").unwrap()).await;
     assert!(page.text().contains("Your session expired"));
 
+    let clock = Arc::new(MovableClock::default());
     let site = newsroom_site(bulletin_web::Options {
         sessions: bulletin_web::admin::auth::SessionPolicy {
             idle: Duration::from_secs(3600),
             max_age: Duration::from_secs(1),
             secure_cookies: false,
         },
+        clock: clock.clone(),
         ..Default::default()
     })
     .await;
     let mut c = Client::new(&site);
     c.sign_in("editor@example.org").await;
     assert_eq!(c.get("/admin/").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     assert_eq!(c.get("/admin/").await.status, 303);
 }
 

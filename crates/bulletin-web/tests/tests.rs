@@ -15,6 +15,7 @@ mod readers;
 mod search;
 mod snapshots;
 mod support;
+mod sweep;
 mod validate;
 
 /// The corpus under the sibling `shared/`; absent → skip line (failure under CI).
@@ -31,6 +32,27 @@ fn corpus() -> Option<String> {
     );
     println!("SKIP: {} is absent", path.display());
     None
+}
+
+/// A clock the test moves: the system time plus an offset, for expiry tests
+/// that must not wait.
+#[derive(Debug, Default)]
+struct MovableClock(std::sync::atomic::AtomicI64);
+
+impl MovableClock {
+    fn advance(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl bulletin_web::clock::Clock for MovableClock {
+    fn now(&self) -> jiff::Timestamp {
+        let offset = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(offset))
+            .unwrap()
+    }
 }
 
 struct Site {
