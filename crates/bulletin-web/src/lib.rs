@@ -171,12 +171,21 @@ pub async fn first_run_token(store: &dyn Store) -> Result<Option<String>, WebErr
 /// published exactly once (the store claims it inside the publishing
 /// transaction), and so is each story.
 pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_scheduler_with(store, every, Arc::new(clock::SystemClock))
+}
+
+/// [`spawn_scheduler`] reading the time from `clock`.
+pub fn spawn_scheduler_with(
+    store: Arc<dyn Store>,
+    every: Duration,
+    clock: Arc<dyn clock::Clock>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match store.publish_due(jiff::Timestamp::now().as_second()).await {
+            match store.publish_due(clock.now().as_second()).await {
                 Ok(published) => {
                     for number in published {
                         tracing::info!(target: "bulletin::scheduler", number, "scheduled issue published");
@@ -187,10 +196,7 @@ pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::J
                 }
             }
             // Stories imported as scheduled (WordPress "future" posts).
-            match store
-                .publish_due_stories(jiff::Timestamp::now().as_second())
-                .await
-            {
+            match store.publish_due_stories(clock.now().as_second()).await {
                 Ok(published) => {
                     for slug in published {
                         tracing::info!(target: "bulletin::scheduler", slug, "scheduled story published");

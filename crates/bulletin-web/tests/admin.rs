@@ -1059,6 +1059,8 @@ async fn visitors_see_only_what_is_published() {
 
 #[tokio::test]
 async fn a_scheduled_issue_goes_live_at_its_time() {
+    // The scheduler reads the test's clock: its time comes when the test moves it.
+    let clock = Arc::new(MovableClock::default());
     let site = newsroom_site(Default::default()).await;
     let actor = Actor::system("test");
     let store = &site.store;
@@ -1073,17 +1075,22 @@ async fn a_scheduled_issue_goes_live_at_its_time() {
         .set_issue_stories(20, std::slice::from_ref(&slug), &actor, 1)
         .await
         .unwrap();
-    let now = jiff::Timestamp::now().as_second();
+    let now = bulletin_web::clock::Clock::now(clock.as_ref()).as_second();
     store
         .schedule_issue(20, now + 2, &actor, now)
         .await
         .unwrap();
-    let scheduler = bulletin_web::spawn_scheduler(store.clone(), Duration::from_millis(200));
+    let scheduler = bulletin_web::spawn_scheduler_with(
+        store.clone(),
+        Duration::from_millis(200),
+        clock.clone(),
+    );
     let mut visitor = Client::new(&site);
     assert_eq!(
         visitor.get("/2021/07/18/scheduled-story/").await.status,
         404
     );
+    clock.advance(2);
     let mut live = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(200)).await;
