@@ -454,6 +454,36 @@ async fn lockout_after_repeated_failures() {
     );
 }
 
+#[tokio::test]
+async fn a_sign_in_lockout_ends_when_its_window_has_passed() {
+    let clock = Arc::new(MovableClock::default());
+    let site = newsroom_site(bulletin_web::Options {
+        login_limits: bulletin_web::admin::auth::LoginLimits {
+            per_account: 2,
+            per_address: 100,
+            window: Duration::from_secs(900),
+        },
+        clock: clock.clone(),
+        ..Default::default()
+    })
+    .await;
+    let mut c = Client::new(&site);
+    for _ in 0..2 {
+        let reply = c
+            .try_sign_in("editor@example.org", "not the password")
+            .await;
+        assert_eq!(reply.status, 401);
+    }
+    let reply = c.try_sign_in("editor@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 429);
+    // Still locked just inside the window, open once it has passed.
+    clock.advance(899);
+    let reply = c.try_sign_in("editor@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 429);
+    clock.advance(2);
+    c.sign_in("editor@example.org").await;
+}
+
 /// Everything the newsroom can do, with the least role each needs.
 #[tokio::test]
 async fn role_by_action_matrix() {

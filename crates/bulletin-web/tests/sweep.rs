@@ -469,3 +469,33 @@ async fn a_theme_cannot_replace_any_admin_template() {
     }
     assert!(compared >= 10, "{compared}");
 }
+
+/// A reader's session ends after 30 idle days: the clock moves, nobody waits.
+#[tokio::test]
+async fn a_reader_session_ends_when_idle() {
+    let clock = std::sync::Arc::new(super::MovableClock::default());
+    let site = site_with(
+        None,
+        bulletin_web::Options {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let (cookie, _) = reader_session(&site, "idle@example.org", "idle-id", "idle-csrf").await;
+    let account = || async {
+        send(
+            &site,
+            &Method::GET,
+            "/account/",
+            &[format!("Cookie: {cookie}")],
+            "",
+        )
+        .await
+    };
+    assert_eq!(account().await.status, 200);
+    clock.advance(30 * 24 * 3600 + 60);
+    let reply = account().await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    assert_eq!(reply.header("location"), Some("/account/sign-in/"));
+}
