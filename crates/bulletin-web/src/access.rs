@@ -62,6 +62,7 @@ pub fn has_cookie(headers: &HeaderMap) -> bool {
 pub async fn lookup(
     store: &dyn Store,
     headers: &HeaderMap,
+    now: i64,
 ) -> Result<Option<SignedIn>, bulletin_store::StoreError> {
     let Some(id) = auth::cookie(headers, READER_COOKIE).filter(|v| !v.is_empty()) else {
         return Ok(None);
@@ -70,7 +71,6 @@ pub async fn lookup(
     let Some(session) = store.reader_session(&hash).await? else {
         return Ok(None);
     };
-    let now = auth::now();
     if now - session.created_at > SESSION_MAX_AGE || now - session.last_seen_at > SESSION_IDLE {
         store.delete_reader_session(&hash).await?;
         return Ok(None);

@@ -3,34 +3,35 @@
 //! story page. Feeds carry the full text of public stories and only the lead of
 //! subscribers' stories: the same access rule as the pages.
 
-use axum::Router;
+use crate::routes::RouteBook;
 use axum::extract::{Path, State};
 use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+
 use bulletin_core::render::escape_html as escape;
 use bulletin_core::{Publication, Story, render};
 use bulletin_store::StoryQuery;
 
 use crate::AppState;
-use crate::pages::{PageError, base_url, respond, site_facts};
+use crate::error::Failure;
+use crate::pages::{base_url, respond, site_facts};
 
 /// Stories in the site and tag feeds.
 const FEED_ITEMS: u32 = 20;
 /// Addresses in one sitemap file: the sitemaps.org limit.
 pub const SITEMAP_URLS: u64 = 50_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/feed/", get(site_rss))
-        .route("/feed/atom/", get(site_atom))
-        .route("/tag/{slug}/feed/", get(tag_rss))
-        .route("/tag/{slug}/feed/atom/", get(tag_atom))
-        .route("/issue/{number}/feed/", get(issue_rss))
-        .route("/issue/{number}/feed/atom/", get(issue_atom))
-        .route("/sitemap.xml", get(sitemap))
-        .route("/sitemap-{part}", get(sitemap_part))
-        .route("/robots.txt", get(robots))
+pub fn routes() -> RouteBook {
+    RouteBook::new()
+        .get("/feed/", site_rss)
+        .get("/feed/atom/", site_atom)
+        .get("/tag/{slug}/feed/", tag_rss)
+        .get("/tag/{slug}/feed/atom/", tag_atom)
+        .get("/issue/{number}/feed/", issue_rss)
+        .get("/issue/{number}/feed/atom/", issue_atom)
+        .get("/sitemap.xml", sitemap)
+        .get("/sitemap-{part}", sitemap_part)
+        .get("/robots.txt", robots)
 }
 
 /// What a feed is about, before it is written as RSS or Atom.
@@ -51,7 +52,7 @@ enum Format {
     Atom,
 }
 
-async fn site_source(state: &AppState) -> Result<FeedSource, PageError> {
+async fn site_source(state: &AppState) -> Result<FeedSource, Failure> {
     let facts = site_facts(state).await?;
     let base = base_url(&facts.publication);
     let stories = state
@@ -71,7 +72,7 @@ async fn site_source(state: &AppState) -> Result<FeedSource, PageError> {
     })
 }
 
-async fn tag_source(state: &AppState, slug: String) -> Result<FeedSource, PageError> {
+async fn tag_source(state: &AppState, slug: String) -> Result<FeedSource, Failure> {
     let archive = crate::pages::tag_by_slug(state, vec![slug]).await?;
     let facts = site_facts(state).await?;
     let base = base_url(&facts.publication);
@@ -92,7 +93,7 @@ async fn tag_source(state: &AppState, slug: String) -> Result<FeedSource, PageEr
     })
 }
 
-async fn issue_source(state: &AppState, number: String) -> Result<FeedSource, PageError> {
+async fn issue_source(state: &AppState, number: String) -> Result<FeedSource, Failure> {
     let number = crate::pages::issue_number(&number)?;
     let issue = crate::pages::published_issue(state, number).await?;
     let facts = site_facts(state).await?;
@@ -361,7 +362,7 @@ fn atom(publication: &Publication, source: &FeedSource) -> String {
 
 /// A paying subscriber's private feed: the newest stories, subscribers' ones
 /// whole. The caller has checked the token (`token` is its last path part).
-pub async fn private_rss(state: &AppState, items: u32, token: &str) -> Result<String, PageError> {
+pub async fn private_rss(state: &AppState, items: u32, token: &str) -> Result<String, Failure> {
     let facts = site_facts(state).await?;
     let base = base_url(&facts.publication);
     let stories = state
@@ -481,18 +482,18 @@ async fn sitemap_part(State(state): State<AppState>, Path(part): Path<String>) -
     respond(&state, &path, async {
         let facts = site_facts(&state).await?;
         let base = base_url(&facts.publication).to_owned();
-        let name = part.strip_suffix(".xml").ok_or(PageError::NotFound)?;
+        let name = part.strip_suffix(".xml").ok_or(Failure::NotFound)?;
         if name == "archives" {
             return Ok(xml(urlset(&base, &archive_urls(&state).await?)));
         }
         let number = crate::pages::issue_number(name)?;
         if number == 0 {
-            return Err(PageError::NotFound);
+            return Err(Failure::NotFound);
         }
         let limit = state.options.sitemap_urls.max(1);
         let urls = story_urls(&state, (u64::from(number) - 1) * limit, limit).await?;
         if urls.is_empty() {
-            return Err(PageError::NotFound);
+            return Err(Failure::NotFound);
         }
         Ok(xml(urlset(&base, &urls)))
     })
@@ -500,7 +501,7 @@ async fn sitemap_part(State(state): State<AppState>, Path(part): Path<String>) -
 }
 
 /// (path, lastmod) of the site's archive pages: home, issues, tags, countries.
-async fn archive_urls(state: &AppState) -> Result<Vec<(String, Option<String>)>, PageError> {
+async fn archive_urls(state: &AppState) -> Result<Vec<(String, Option<String>)>, Failure> {
     let mut urls = vec![("/".to_owned(), None), ("/issue/".to_owned(), None)];
     for issue in state.store.issues().await? {
         if issue.status != bulletin_core::IssueStatus::Published {
@@ -525,7 +526,7 @@ async fn story_urls(
     state: &AppState,
     offset: u64,
     limit: u64,
-) -> Result<Vec<(String, Option<String>)>, PageError> {
+) -> Result<Vec<(String, Option<String>)>, Failure> {
     let mut urls = Vec::new();
     let mut at = offset;
     // Slices of 10,000 keep each query's result small.

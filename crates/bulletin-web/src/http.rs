@@ -401,20 +401,21 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     // for that reader: handled inside `VIEWER`, never cached or validated.
     let personal = is_personal(uri.path());
     if personal || crate::access::has_cookie(request.headers()) {
-        let viewer = match crate::access::lookup(&*state.store, request.headers()).await {
-            Ok(viewer) => viewer.map(Arc::new),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read a reader session");
-                return (
-                    (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "The site is unavailable; please try again.",
-                    )
-                        .into_response(),
-                    "-",
-                );
-            }
-        };
+        let viewer =
+            match crate::access::lookup(&*state.store, request.headers(), state.now()).await {
+                Ok(viewer) => viewer.map(Arc::new),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read a reader session");
+                    return (
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "The site is unavailable; please try again.",
+                        )
+                            .into_response(),
+                        "-",
+                    );
+                }
+            };
         if personal || viewer.is_some() {
             let mut response = crate::access::VIEWER.scope(viewer, next.run(request)).await;
             response.headers_mut().insert(

@@ -12,11 +12,14 @@
 
 pub mod access;
 pub mod admin;
+pub mod clock;
+mod error;
 mod feeds;
 mod http;
 mod pages;
 mod readers;
 mod redirects;
+mod routes;
 mod search;
 mod theme;
 
@@ -77,6 +80,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The time in Unix seconds, from [`Options::clock`].
+    fn now(&self) -> i64 {
+        self.options.clock.now().as_second()
+    }
+
+    /// The time, from [`Options::clock`].
+    fn clock_now(&self) -> jiff::Timestamp {
+        self.options.clock.now()
+    }
+
     fn setup_token_ok(&self, token: &str) -> bool {
         let held = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
         held.as_deref()
@@ -89,20 +102,15 @@ impl AppState {
 
     /// The site secret named [`bulletin_mail::links::TOKEN_SECRET`], stored
     /// by whichever instance asks first (`Store::site_secret`).
-    async fn token_secret(&self) -> Result<&[u8], bulletin_store::StoreError> {
+    async fn token_secret(&self) -> Result<&[u8], error::Failure> {
         self.token_secret
             .get_or_try_init(|| async {
-                let candidate = bulletin_mail::links::secret_candidate()
-                    .map_err(|e| bulletin_store::StoreError::Corrupt(e.to_string()))?;
+                let candidate = bulletin_mail::links::secret_candidate()?;
                 let secret = self
                     .store
-                    .site_secret(
-                        bulletin_mail::links::TOKEN_SECRET,
-                        &candidate,
-                        admin::auth::now(),
-                    )
+                    .site_secret(bulletin_mail::links::TOKEN_SECRET, &candidate, self.now())
                     .await?;
-                Ok(secret.into_bytes())
+                Ok::<_, error::Failure>(secret.into_bytes())
             })
             .await
             .map(Vec::as_slice)
@@ -128,6 +136,8 @@ pub struct Options {
     /// Sends sign-up confirmations and sign-in links; without one the site's
     /// subscribe and sign-in forms say they are closed.
     pub mailer: Option<bulletin_mail::Mailer>,
+    /// Where the web layer reads the time (the system clock by default).
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl Default for Options {
@@ -139,6 +149,7 @@ impl Default for Options {
             login_limits: admin::auth::LoginLimits::default(),
             setup_token: None,
             mailer: None,
+            clock: Arc::new(clock::SystemClock),
         }
     }
 }
@@ -160,12 +171,21 @@ pub async fn first_run_token(store: &dyn Store) -> Result<Option<String>, WebErr
 /// published exactly once (the store claims it inside the publishing
 /// transaction), and so is each story.
 pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_scheduler_with(store, every, Arc::new(clock::SystemClock))
+}
+
+/// [`spawn_scheduler`] reading the time from `clock`.
+pub fn spawn_scheduler_with(
+    store: Arc<dyn Store>,
+    every: Duration,
+    clock: Arc<dyn clock::Clock>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match store.publish_due(admin::auth::now()).await {
+            match store.publish_due(clock.now().as_second()).await {
                 Ok(published) => {
                     for number in published {
                         tracing::info!(target: "bulletin::scheduler", number, "scheduled issue published");
@@ -176,7 +196,7 @@ pub fn spawn_scheduler(store: Arc<dyn Store>, every: Duration) -> tokio::task::J
                 }
             }
             // Stories imported as scheduled (WordPress "future" posts).
-            match store.publish_due_stories(admin::auth::now()).await {
+            match store.publish_due_stories(clock.now().as_second()).await {
                 Ok(published) => {
                     for slug in published {
                         tracing::info!(target: "bulletin::scheduler", slug, "scheduled story published");
@@ -209,12 +229,12 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
         setup_token,
         token_secret: Arc::default(),
     };
-    pages::routes()
-        .merge(feeds::routes())
-        .merge(search::routes())
-        .merge(readers::routes())
+    let (public, admin) = route_books();
+    let (public, _) = public.into_parts();
+    let (admin, _) = admin.into_parts();
+    public
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .merge(admin::routes().layer(RequestBodyLimitLayer::new(ADMIN_BODY_LIMIT)))
+        .merge(admin.layer(RequestBodyLimitLayer::new(ADMIN_BODY_LIMIT)))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::site_layer,
@@ -224,6 +244,26 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
             REQUEST_TIMEOUT,
         ))
         .with_state(state)
+}
+
+/// The public site's routes and the newsroom's (admin pages and the staff
+/// API), which take larger bodies.
+fn route_books() -> (routes::RouteBook, routes::RouteBook) {
+    let public = pages::routes()
+        .merge(feeds::routes())
+        .merge(search::routes())
+        .merge(readers::routes());
+    (public, admin::routes())
+}
+
+/// Every route the site answers, as method and path pattern (`{name}` for a
+/// path parameter), in the order they are added; for tests that must cover
+/// every route.
+pub fn route_table() -> Vec<(axum::http::Method, &'static str)> {
+    let (public, admin) = route_books();
+    let mut table = public.into_parts().1;
+    table.extend(admin.into_parts().1);
+    table
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

@@ -7,11 +7,11 @@
 //! first day for `from` and its last for `to`), `sort` (`relevance` | `newest`).
 //! The page takes `page`; the API `offset`, `limit` and `facets=false`.
 
-use axum::Router;
+use crate::routes::RouteBook;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+
 use bulletin_core::Date;
 use bulletin_search::{Hit, SearchError, SearchRequest, SearchResults, Sort};
 use minijinja::context;
@@ -19,6 +19,7 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use crate::AppState;
+use crate::error::problem;
 use crate::pages::{render_page, site_facts};
 
 /// Results on one page of `/search`.
@@ -26,11 +27,11 @@ const PAGE_SIZE: usize = 20;
 /// Related stories on a story page.
 const RELATED: usize = 5;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/search", get(search_page))
-        .route("/search/", get(search_page))
-        .route("/api/v1/search", get(search_api))
+pub fn routes() -> RouteBook {
+    RouteBook::new()
+        .get("/search", search_page)
+        .get("/search/", search_page)
+        .get("/api/v1/search", search_api)
 }
 
 /// The request read from a query string, with what was wrong in it.
@@ -385,22 +386,6 @@ fn page_context(
         prev => prev,
         next => next,
     }
-}
-
-/// RFC 9457 problem details.
-pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 async fn search_api(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {

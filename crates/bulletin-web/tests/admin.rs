@@ -2,13 +2,14 @@
 //! action matrix, edit conflicts, publishing and what visitors see.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bulletin_core::staff::Role;
 use bulletin_store::{Actor, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Reply, Site, site_with};
+use super::{MovableClock, Reply, Site, site_with};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -299,12 +300,15 @@ async fn sessions_fixation_logout_and_everywhere() {
 
 #[tokio::test]
 async fn sessions_expire_idle_and_absolute() {
+    // Time moves by the test's clock: no waiting.
+    let clock = Arc::new(MovableClock::default());
     let site = newsroom_site(bulletin_web::Options {
         sessions: bulletin_web::admin::auth::SessionPolicy {
             idle: Duration::from_secs(1),
             max_age: Duration::from_secs(3600),
             secure_cookies: true,
         },
+        clock: clock.clone(),
         ..Default::default()
     })
     .await;
@@ -329,26 +333,28 @@ async fn sessions_expire_idle_and_absolute() {
         "HTTPS sites get Secure cookies"
     );
     assert_eq!(c.get("/admin/").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     let reply = c.get("/admin/").await;
     assert_eq!(reply.status, 303);
     assert!(reply.header("location").unwrap().contains("expired=1"));
     let page = c.get(reply.header("location").unwrap()).await;
     assert!(page.text().contains("Your session expired"));
 
+    let clock = Arc::new(MovableClock::default());
     let site = newsroom_site(bulletin_web::Options {
         sessions: bulletin_web::admin::auth::SessionPolicy {
             idle: Duration::from_secs(3600),
             max_age: Duration::from_secs(1),
             secure_cookies: false,
         },
+        clock: clock.clone(),
         ..Default::default()
     })
     .await;
     let mut c = Client::new(&site);
     c.sign_in("editor@example.org").await;
     assert_eq!(c.get("/admin/").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     assert_eq!(c.get("/admin/").await.status, 303);
 }
 
@@ -446,6 +452,36 @@ async fn lockout_after_repeated_failures() {
             .unwrap(),
         3
     );
+}
+
+#[tokio::test]
+async fn a_sign_in_lockout_ends_when_its_window_has_passed() {
+    let clock = Arc::new(MovableClock::default());
+    let site = newsroom_site(bulletin_web::Options {
+        login_limits: bulletin_web::admin::auth::LoginLimits {
+            per_account: 2,
+            per_address: 100,
+            window: Duration::from_secs(900),
+        },
+        clock: clock.clone(),
+        ..Default::default()
+    })
+    .await;
+    let mut c = Client::new(&site);
+    for _ in 0..2 {
+        let reply = c
+            .try_sign_in("editor@example.org", "not the password")
+            .await;
+        assert_eq!(reply.status, 401);
+    }
+    let reply = c.try_sign_in("editor@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 429);
+    // Still locked just inside the window, open once it has passed.
+    clock.advance(899);
+    let reply = c.try_sign_in("editor@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 429);
+    clock.advance(2);
+    c.sign_in("editor@example.org").await;
 }
 
 /// Everything the newsroom can do, with the least role each needs.
@@ -1053,6 +1089,8 @@ async fn visitors_see_only_what_is_published() {
 
 #[tokio::test]
 async fn a_scheduled_issue_goes_live_at_its_time() {
+    // The scheduler reads the test's clock: its time comes when the test moves it.
+    let clock = Arc::new(MovableClock::default());
     let site = newsroom_site(Default::default()).await;
     let actor = Actor::system("test");
     let store = &site.store;
@@ -1067,17 +1105,22 @@ async fn a_scheduled_issue_goes_live_at_its_time() {
         .set_issue_stories(20, std::slice::from_ref(&slug), &actor, 1)
         .await
         .unwrap();
-    let now = jiff::Timestamp::now().as_second();
+    let now = bulletin_web::clock::Clock::now(clock.as_ref()).as_second();
     store
         .schedule_issue(20, now + 2, &actor, now)
         .await
         .unwrap();
-    let scheduler = bulletin_web::spawn_scheduler(store.clone(), Duration::from_millis(200));
+    let scheduler = bulletin_web::spawn_scheduler_with(
+        store.clone(),
+        Duration::from_millis(200),
+        clock.clone(),
+    );
     let mut visitor = Client::new(&site);
     assert_eq!(
         visitor.get("/2021/07/18/scheduled-story/").await.status,
         404
     );
+    clock.advance(2);
     let mut live = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(200)).await;

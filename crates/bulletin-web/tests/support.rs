@@ -2,24 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-/// An outside program on `PATH` (or at one of `fallbacks`), or the skip rule:
-/// absent → a `SKIP` line and `None`, except under `CI=true`, where it fails.
+/// An outside program on `PATH` (or at one of `fallbacks`); absent → a
+/// failure saying how to install it (a counted skip only with
+/// `BULLETIN_ALLOW_SKIP=1`).
 pub fn tool(name: &str, fallbacks: &[&str], install_hint: &str) -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .map(|dir| dir.join(name));
-    let found = on_path
-        .chain(fallbacks.iter().map(PathBuf::from))
-        .find(|p| is_executable(p));
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is required under CI=true ({install_hint})"
-        );
-        println!("SKIP: {name} is absent ({install_hint})");
-    }
-    found
+    bulletin_test_support::on_path(name)
+        .or_else(|| {
+            fallbacks
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| is_executable(p))
+        })
+        .or_else(|| bulletin_test_support::tool(name, install_hint))
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -73,10 +73,6 @@ impl Default for LoginLimits {
     }
 }
 
-pub fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// `n` random bytes as unpadded base64url.
 pub fn random_token() -> Result<String, getrandom::Error> {
     use base64::Engine as _;
@@ -175,6 +171,7 @@ pub async fn session(
     store: &dyn Store,
     headers: &HeaderMap,
     policy: &SessionPolicy,
+    now: i64,
 ) -> Result<(Session, String), NoSession> {
     let Some(id) = cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty()) else {
         return Err(NoSession::Absent);
@@ -183,7 +180,6 @@ pub async fn session(
     let Some(session) = store.session(&hash).await.map_err(NoSession::Store)? else {
         return Err(NoSession::Absent);
     };
-    let now = now();
     let idle = i64::try_from(policy.idle.as_secs()).unwrap_or(i64::MAX);
     let max_age = i64::try_from(policy.max_age.as_secs()).unwrap_or(i64::MAX);
     if now - session.last_seen_at > idle || now - session.created_at > max_age {
@@ -224,8 +220,8 @@ pub async fn check_login(
     email: &str,
     password: &str,
     address: &str,
+    now: i64,
 ) -> Result<bulletin_core::staff::User, LoginRefused> {
-    let now = now();
     let window = i64::try_from(limits.window.as_secs()).unwrap_or(i64::MAX);
     let minutes = limits.window.as_secs().div_ceil(60);
     let email = staff::normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());

@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+
 use bulletin_core::{Issue, Story, render};
 use bulletin_store::{StoreError, StoryQuery};
 use minijinja::context;
@@ -17,6 +16,8 @@ use minijinja::value::Serde;
 use serde::Serialize;
 
 use crate::AppState;
+use crate::error::{Failure, HttpError, SitePage};
+use crate::routes::RouteBook;
 
 /// Stories an archive page shows, as WordPress does by default.
 pub const PER_PAGE: u32 = 10;
@@ -28,54 +29,44 @@ const FOOTER_YEARS: usize = 30;
 /// Stories under "Recent stories" on the home page.
 const RECENT: u32 = 10;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/style.css", get(stylesheet))
+mod archives;
+
+pub use archives::tag_by_slug;
+use archives::{
+    country_archive, country_archive_page, day_archive, day_archive_page, month_archive,
+    month_archive_page, place_archive, place_archive_page, tag_archive, tag_archive_page,
+    year_archive, year_archive_page,
+};
+
+pub fn routes() -> RouteBook {
+    RouteBook::new()
+        .get("/", home)
+        .get("/style.css", stylesheet)
         // Browsers ask for it on pages without an icon link (feeds): an empty
         // answer instead of a 404 in every log.
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .route("/{year}/", get(year_archive))
-        .route("/{year}/page/{page}/", get(year_archive_page))
-        .route("/{year}/{month}/", get(month_archive))
-        .route("/{year}/{month}/page/{page}/", get(month_archive_page))
-        .route("/{year}/{month}/{day}/", get(day_archive))
-        .route("/{year}/{month}/{day}/page/{page}/", get(day_archive_page))
-        .route("/{year}/{month}/{day}/{slug}/", get(story))
-        .route("/tag/", get(tags))
-        .route("/tag/{slug}/", get(tag_archive))
-        .route("/tag/{slug}/page/{page}/", get(tag_archive_page))
-        .route("/country/", get(countries))
-        .route("/country/{code}/", get(country_archive))
-        .route("/country/{code}/page/{page}/", get(country_archive_page))
-        .route("/place/", get(places))
-        .route("/place/{slug}/", get(place_archive))
-        .route("/place/{slug}/page/{page}/", get(place_archive_page))
-        .route("/issue/", get(issues))
-        .route("/issue/{number}/", get(issue))
-        .fallback(not_found)
+        .get("/favicon.ico", || async { StatusCode::NO_CONTENT })
+        .get("/{year}/", year_archive)
+        .get("/{year}/page/{page}/", year_archive_page)
+        .get("/{year}/{month}/", month_archive)
+        .get("/{year}/{month}/page/{page}/", month_archive_page)
+        .get("/{year}/{month}/{day}/", day_archive)
+        .get("/{year}/{month}/{day}/page/{page}/", day_archive_page)
+        .get("/{year}/{month}/{day}/{slug}/", story)
+        .get("/tag/", tags)
+        .get("/tag/{slug}/", tag_archive)
+        .get("/tag/{slug}/page/{page}/", tag_archive_page)
+        .get("/country/", countries)
+        .get("/country/{code}/", country_archive)
+        .get("/country/{code}/page/{page}/", country_archive_page)
+        .get("/place/", places)
+        .get("/place/{slug}/", place_archive)
+        .get("/place/{slug}/page/{page}/", place_archive_page)
+        .get("/issue/", issues)
+        .get("/issue/{number}/", issue)
+        .map(|r| r.fallback(not_found))
 }
 
-/// Why a page could not be shown.
-pub enum PageError {
-    NotFound,
-    Store(StoreError),
-    Template(minijinja::Error),
-}
-
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
-        PageError::Store(e)
-    }
-}
-
-impl From<minijinja::Error> for PageError {
-    fn from(e: minijinja::Error) -> Self {
-        PageError::Template(e)
-    }
-}
-
-pub type Page = Result<Response, PageError>;
+pub type Page = Result<Response, Failure>;
 
 fn html(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
@@ -321,7 +312,7 @@ async fn recent_only(state: &AppState) -> Page {
 }
 
 /// The newest stories not in `except` (the latest issue, shown above them).
-async fn recent_stories(state: &AppState, except: &[String]) -> Result<Vec<StoryView>, PageError> {
+async fn recent_stories(state: &AppState, except: &[String]) -> Result<Vec<StoryView>, Failure> {
     let page = state
         .store
         .stories(&StoryQuery {
@@ -339,7 +330,7 @@ async fn recent_stories(state: &AppState, except: &[String]) -> Result<Vec<Story
 }
 
 /// The stories of an issue in issue order, in one query.
-pub async fn issue_stories(state: &AppState, issue: &Issue) -> Result<Vec<StoryView>, PageError> {
+pub async fn issue_stories(state: &AppState, issue: &Issue) -> Result<Vec<StoryView>, Failure> {
     Ok(issue_stories_raw(state, issue)
         .await?
         .iter()
@@ -375,9 +366,9 @@ async fn story(
 ) -> Response {
     respond(&state, uri.path(), async {
         if !is_slug(&slug) {
-            return Err(PageError::NotFound);
+            return Err(Failure::NotFound);
         }
-        let story = state.store.story(&slug).await?.ok_or(PageError::NotFound)?;
+        let story = state.store.story(&slug).await?.ok_or(Failure::NotFound)?;
         // The date in the address must be the story's own.
         let d = story.dateline.date;
         let wanted = (
@@ -386,7 +377,7 @@ async fn story(
             format!("{:02}", d.day()),
         );
         if wanted != (year, month, day) {
-            return Err(PageError::NotFound);
+            return Err(Failure::NotFound);
         }
         // Previous and next in the issue: two point lookups.
         let (mut previous, mut next) = (None, None);
@@ -469,277 +460,14 @@ fn is_slug(text: &str) -> bool {
 }
 
 /// `"3"` → 3 within 1..=MAX_PAGE; anything else (0, -1, "x", "01") is no page.
-fn page_number(text: &str) -> Result<u32, PageError> {
+fn page_number(text: &str) -> Result<u32, Failure> {
     if text.starts_with('0') {
-        return Err(PageError::NotFound);
+        return Err(Failure::NotFound);
     }
     match text.parse::<u32>() {
         Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        _ => Err(PageError::NotFound),
+        _ => Err(Failure::NotFound),
     }
-}
-
-/// A story archive: which stories, how it is titled, where it lives.
-pub struct Archive {
-    pub heading: String,
-    /// The archive's own address, ending in `/`; pages are `{base}page/N/`.
-    pub base: String,
-    pub query: StoryQuery,
-    pub feed: Option<String>,
-    /// Month links shown above a year archive.
-    pub months: Vec<minijinja::Value>,
-}
-
-/// Renders page `page` of `archive`: one count, one page query.
-async fn archive_page(state: &AppState, archive: Archive, page: u32) -> Page {
-    let count = site_facts(state)
-        .await?
-        .count(state, &archive.query)
-        .await?;
-    let pages = count.div_ceil(u64::from(PER_PAGE));
-    if count == 0 || u64::from(page) > pages {
-        return Err(PageError::NotFound);
-    }
-    let query = StoryQuery {
-        offset: (page - 1) * PER_PAGE,
-        limit: PER_PAGE,
-        ..archive.query
-    };
-    let stories = state.store.stories(&query).await?.stories;
-    let views: Vec<StoryView> = stories.iter().map(StoryView::new).collect();
-    render_page(
-        state,
-        "archive.html",
-        context! {
-            heading => archive.heading,
-            stories => Serde(views),
-            count => count,
-            page => page,
-            pages => pages,
-            page_links => page_links(u64::from(page), pages),
-            base => archive.base,
-            feed => archive.feed,
-            months => archive.months,
-        },
-    )
-    .await
-}
-
-/// Page numbers to link: the first, the last, and two either side of the
-/// current one; 0 stands for a gap.
-fn page_links(page: u64, pages: u64) -> Vec<u64> {
-    let mut wanted: Vec<u64> = [1, pages]
-        .into_iter()
-        .chain(page.saturating_sub(2)..=page + 2)
-        .filter(|n| (1..=pages).contains(n))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut links = Vec::with_capacity(wanted.len() + 2);
-    for n in wanted {
-        if links.last().is_some_and(|&last| n > last + 1) {
-            links.push(0);
-        }
-        links.push(n);
-    }
-    links
-}
-
-/// The handler pair every archive kind has: first page and `/page/N/`. Path
-/// parameters arrive in order as a list; the paged form ends with the page.
-macro_rules! archive_routes {
-    ($first:ident, $paged:ident, $build:ident) => {
-        async fn $first(
-            State(state): State<AppState>,
-            Path(params): Path<Vec<String>>,
-            uri: Uri,
-        ) -> Response {
-            let path = uri.path().to_owned();
-            respond(&state, &path, async {
-                let archive = $build(&state, params).await?;
-                archive_page(&state, archive, 1).await
-            })
-            .await
-        }
-
-        async fn $paged(
-            State(state): State<AppState>,
-            Path(mut params): Path<Vec<String>>,
-            uri: Uri,
-        ) -> Response {
-            let path = uri.path().to_owned();
-            respond(&state, &path, async {
-                let page = page_number(&params.pop().unwrap_or_default())?;
-                let archive = $build(&state, params).await?;
-                archive_page(&state, archive, page).await
-            })
-            .await
-        }
-    };
-}
-
-archive_routes!(tag_archive, tag_archive_page, tag_by_slug);
-archive_routes!(country_archive, country_archive_page, country_by_code);
-archive_routes!(place_archive, place_archive_page, place_by_slug);
-archive_routes!(year_archive, year_archive_page, year_by_number);
-archive_routes!(month_archive, month_archive_page, month_by_numbers);
-archive_routes!(day_archive, day_archive_page, day_by_numbers);
-
-/// The `N`th path parameter ("" when absent: no page has it).
-fn param(params: &[String], n: usize) -> &str {
-    params.get(n).map_or("", String::as_str)
-}
-
-pub async fn tag_by_slug(state: &AppState, params: Vec<String>) -> Result<Archive, PageError> {
-    let slug = param(&params, 0);
-    if !is_slug(slug) {
-        return Err(PageError::NotFound);
-    }
-    let facts = site_facts(state).await?;
-    let (tag, _) = facts
-        .tags(state)
-        .await?
-        .iter()
-        .find(|(t, _)| t.slug == *slug)
-        .cloned()
-        .ok_or(PageError::NotFound)?;
-    Ok(Archive {
-        heading: format!("Tag Archives: {}", tag.name),
-        base: format!("/tag/{}/", tag.slug),
-        feed: Some(format!("/tag/{}/feed/", tag.slug)),
-        query: StoryQuery {
-            tag: Some(tag.name),
-            ..StoryQuery::default()
-        },
-        months: Vec::new(),
-    })
-}
-
-async fn country_by_code(_state: &AppState, params: Vec<String>) -> Result<Archive, PageError> {
-    let code = param(&params, 0);
-    // Addresses use the lowercase code (/country/kz/); the store keeps uppercase.
-    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_lowercase()) {
-        return Err(PageError::NotFound);
-    }
-    Ok(Archive {
-        heading: format!("Country Archives: {}", country_name(&code.to_uppercase())),
-        base: format!("/country/{code}/"),
-        feed: None,
-        query: StoryQuery {
-            country: Some(code.to_uppercase()),
-            ..StoryQuery::default()
-        },
-        months: Vec::new(),
-    })
-}
-
-async fn place_by_slug(state: &AppState, params: Vec<String>) -> Result<Archive, PageError> {
-    let slug = param(&params, 0);
-    if !is_slug(slug) {
-        return Err(PageError::NotFound);
-    }
-    let facts = site_facts(state).await?;
-    let (place, _) = facts
-        .places(state)
-        .await?
-        .iter()
-        .find(|(p, _)| bulletin_core::slugify(p) == slug)
-        .cloned()
-        .ok_or(PageError::NotFound)?;
-    Ok(Archive {
-        heading: format!("Place Archives: {place}"),
-        base: format!("/place/{slug}/"),
-        feed: None,
-        query: StoryQuery {
-            place: Some(place),
-            ..StoryQuery::default()
-        },
-        months: Vec::new(),
-    })
-}
-
-/// "2021" → 2021; "21", "02021" or "x" → no page.
-fn year_of(text: &str) -> Result<i16, PageError> {
-    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PageError::NotFound);
-    }
-    text.parse().map_err(|_| PageError::NotFound)
-}
-
-/// "07" → 7 within 1..=max; two digits, as WordPress writes them.
-fn two_digits(text: &str, max: i8) -> Result<i8, PageError> {
-    if text.len() != 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PageError::NotFound);
-    }
-    match text.parse::<i8>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(PageError::NotFound),
-    }
-}
-
-fn date(year: i16, month: i8, day: i8) -> Result<bulletin_core::Date, PageError> {
-    bulletin_core::Date::new(year, month, day).map_err(|_| PageError::NotFound)
-}
-
-async fn year_by_number(state: &AppState, params: Vec<String>) -> Result<Archive, PageError> {
-    let year = year_of(param(&params, 0))?;
-    let facts = site_facts(state).await?;
-    let months = facts
-        .months
-        .iter()
-        .filter(|m| m.0 == year)
-        .rev()
-        .map(|&(y, m, count)| {
-            let name = bulletin_core::Month::new(m).map_or("", bulletin_core::Month::ap);
-            context! { url => format!("/{y:04}/{m:02}/"), name => format!("{name} {y}"), count => count }
-        })
-        .collect();
-    Ok(Archive {
-        heading: format!("Yearly Archives: {year}"),
-        base: format!("/{year:04}/"),
-        feed: None,
-        query: StoryQuery {
-            from: Some(date(year, 1, 1)?),
-            to: Some(date(year, 12, 31)?),
-            ..StoryQuery::default()
-        },
-        months,
-    })
-}
-
-async fn month_by_numbers(_state: &AppState, params: Vec<String>) -> Result<Archive, PageError> {
-    let year = year_of(param(&params, 0))?;
-    let month = two_digits(param(&params, 1), 12)?;
-    let first = date(year, month, 1)?;
-    let name = bulletin_core::Month::new(month).map_or("", bulletin_core::Month::ap);
-    Ok(Archive {
-        heading: format!("Monthly Archives: {name} {year}"),
-        base: format!("/{year:04}/{month:02}/"),
-        feed: None,
-        query: StoryQuery {
-            from: Some(first),
-            to: Some(first.last_of_month()),
-            ..StoryQuery::default()
-        },
-        months: Vec::new(),
-    })
-}
-
-async fn day_by_numbers(_state: &AppState, params: Vec<String>) -> Result<Archive, PageError> {
-    let year = year_of(param(&params, 0))?;
-    let month = two_digits(param(&params, 1), 12)?;
-    let day = date(year, month, two_digits(param(&params, 2), 31)?)?;
-    Ok(Archive {
-        heading: format!("Daily Archives: {}", bulletin_core::format_issue_date(day)),
-        base: format!("/{year:04}/{month:02}/{:02}/", day.day()),
-        feed: None,
-        query: StoryQuery {
-            from: Some(day),
-            to: Some(day),
-            ..StoryQuery::default()
-        },
-        months: Vec::new(),
-    })
 }
 
 async fn tags(State(state): State<AppState>) -> Response {
@@ -849,10 +577,10 @@ async fn issues(State(state): State<AppState>) -> Response {
 pub(crate) async fn published_issue(
     state: &AppState,
     number: u32,
-) -> Result<bulletin_core::Issue, PageError> {
+) -> Result<bulletin_core::Issue, Failure> {
     match state.store.issue(number).await? {
         Some(issue) if issue.status == bulletin_core::IssueStatus::Published => Ok(issue),
-        _ => Err(PageError::NotFound),
+        _ => Err(Failure::NotFound),
     }
 }
 
@@ -883,11 +611,11 @@ async fn issue(State(state): State<AppState>, Path(number): Path<String>, uri: U
 }
 
 /// "493" → 493; leading zeros, signs and words are no issue.
-pub fn issue_number(text: &str) -> Result<u32, PageError> {
+pub fn issue_number(text: &str) -> Result<u32, Failure> {
     if text.starts_with('0') || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PageError::NotFound);
+        return Err(Failure::NotFound);
     }
-    text.parse::<u32>().map_err(|_| PageError::NotFound)
+    text.parse::<u32>().map_err(|_| Failure::NotFound)
 }
 
 async fn not_found(State(state): State<AppState>, uri: Uri) -> Response {
@@ -901,50 +629,15 @@ pub async fn not_found_page(state: &AppState, path: &str) -> Response {
     }
 }
 
-/// Turns a page result into a response: 404 with the helpful page, 500 with a
-/// plain message (details go to the log, not to the visitor).
+/// Turns a page result into a response: 404 with the helpful page; any other
+/// failure as the site shows it (a plain 500, details in the log).
 pub async fn respond(state: &AppState, path: &str, page: impl Future<Output = Page>) -> Response {
     match page.await {
         Ok(response) => response,
-        Err(PageError::NotFound) => not_found_page(state, path).await,
-        Err(PageError::Store(e)) => {
-            tracing::error!(path, error = %e, "store error");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The archive is unavailable; please try again.",
-            )
-                .into_response()
-        }
-        Err(PageError::Template(e)) => {
-            tracing::error!(path, error = %e, "template error");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "This page could not be shown.",
-            )
-                .into_response()
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_links_keep_ends_and_neighbours() {
-        assert_eq!(page_links(1, 1), vec![1]);
-        assert_eq!(page_links(1, 3), vec![1, 2, 3]);
-        assert_eq!(page_links(1, 10), vec![1, 2, 3, 0, 10]);
-        assert_eq!(page_links(5, 10), vec![1, 0, 3, 4, 5, 6, 7, 0, 10]);
-        assert_eq!(page_links(10, 10), vec![1, 0, 8, 9, 10]);
-    }
-
-    #[test]
-    fn page_numbers_are_plain_positive_integers() {
-        assert!(matches!(page_number("1"), Ok(1)));
-        assert!(matches!(page_number("500"), Ok(500)));
-        for bad in ["0", "-1", "01", "x", "", "1.5", "99999999999"] {
-            assert!(page_number(bad).is_err(), "{bad}");
+        Err(Failure::NotFound) => not_found_page(state, path).await,
+        Err(failure) => {
+            tracing::error!(path, "page failed");
+            HttpError::<SitePage>::from(failure).into_response()
         }
     }
 }
