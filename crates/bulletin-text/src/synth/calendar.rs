@@ -1,5 +1,5 @@
 //! Day arithmetic (proleptic Gregorian, days since 1970-01-01) and the names of
-//! months and weekdays.
+//! weekdays (month names are `bulletin_core::Month`'s).
 
 pub(super) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -24,28 +24,6 @@ pub(super) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-pub(super) const DATELINE_MONTHS: [&str; 12] = [
-    "JAN.", "FEB.", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUG.", "SEPT.", "OCT.", "NOV.",
-    "DEC.",
-];
-pub(super) const ISSUE_MONTHS: [&str; 12] = [
-    "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
-    "Dec.",
-];
-pub(super) const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 pub(super) const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",

@@ -2,7 +2,9 @@
 //! story itself (headline, dateline, paragraphs, footers, tags).
 
 use super::GenOptions;
-use super::calendar::{DATELINE_MONTHS, ISSUE_MONTHS, civil_from_days, days_from_civil};
+use bulletin_core::Month;
+
+use super::calendar::{civil_from_days, days_from_civil};
 use super::rates::*;
 use super::rng::Rng;
 use super::text::{amount, mistype, pct, pick_town, pick_unused, push_i64, push_u64, push_upper};
@@ -253,7 +255,7 @@ impl Generator {
             }
             buf.push(b'/');
         }
-        buf.extend_from_slice(DATELINE_MONTHS[month as usize - 1].as_bytes());
+        push_upper(buf, Month::ALL[month as usize - 1].ap());
         buf.push(b' ');
         push_u64(buf, u64::from(day));
         let (_, issue_month, _) = civil_from_days(issue.date);
@@ -363,7 +365,7 @@ impl Generator {
                 buf.extend_from_slice(b", on ");
             }
             let (iy, im, id) = civil_from_days(issue.date);
-            buf.extend_from_slice(ISSUE_MONTHS[im as usize - 1].as_bytes());
+            buf.extend_from_slice(Month::ALL[im as usize - 1].ap().as_bytes());
             buf.push(b' ');
             push_u64(buf, u64::from(id));
             buf.push(b' ');

@@ -1,7 +1,9 @@
 //! Templates: `{slot}`s in the vocabulary's sentences filled from the story's
 //! context (see `data/topics.txt` for the slots).
 
-use super::calendar::{MONTH_NAMES, WEEKDAYS};
+use bulletin_core::Month;
+
+use super::calendar::WEEKDAYS;
 use super::story::{Amount, Ctx, Generator};
 use super::text::{
     full_name, pct, pick_unused, push_grouped, push_i64, push_pct, push_u64, short_name,
@@ -127,8 +129,8 @@ impl Generator {
             b"y" => push_i64(buf, cx.year),
             b"y+" => push_i64(buf, cx.year + 1),
             b"y-" => push_i64(buf, cx.fixed.y_minus),
-            b"mo" => s(buf, MONTH_NAMES[cx.fixed.mo]),
-            b"mo2" => s(buf, MONTH_NAMES[rng.index(12)]),
+            b"mo" => s(buf, Month::ALL[cx.fixed.mo].name()),
+            b"mo2" => s(buf, Month::ALL[rng.index(12)].name()),
             b"wd" => s(buf, WEEKDAYS[cx.weekday]),
             b"q" => {
                 let i = pick_unused(rng, words.quotes.len(), self.used_quotes)

@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use super::calendar::{DATELINE_MONTHS, ISSUE_MONTHS, WEEKDAYS, civil_from_days, days_from_civil};
+use bulletin_core::Month;
+
+use super::calendar::{WEEKDAYS, civil_from_days, days_from_civil};
 use super::rng::Rng;
 use super::story::stories_per_issue;
 use super::text::mistype;
@@ -93,7 +95,7 @@ fn parse_dateline(line: &str) -> Dateline {
     let mut words = date.split(' ');
     let month = words
         .next()
-        .and_then(|m| DATELINE_MONTHS.iter().position(|x| *x == m));
+        .and_then(|m| Month::ALL.iter().position(|x| x.ap_upper() == m));
     let month = month.expect("AP month") as u32 + 1;
     let day: u32 = words.next().expect("day").parse().expect("day number");
     let year = words.next().map(|y| y.parse().expect("year number"));
@@ -149,9 +151,9 @@ fn parse_issue_line(line: &str) -> IssueLine {
     };
     let w: Vec<&str> = rest.split(' ').collect();
     assert_eq!(w.len(), 3, "{line:?}");
-    let m = ISSUE_MONTHS
+    let m = Month::ALL
         .iter()
-        .position(|x| *x == w[0])
+        .position(|x| x.ap() == w[0])
         .expect("issue month") as u32
         + 1;
     let d = w[1].parse().expect("issue day");

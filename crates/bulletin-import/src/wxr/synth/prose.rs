@@ -1,7 +1,9 @@
 //! Post bodies: invented news prose in the four shapes WordPress stores them.
 
 use super::Synth;
-use super::words::{ACTIONS, HOLDER, MONTHS, NOUNS, SUBJECTS};
+use bulletin_core::Month;
+
+use super::words::{ACTIONS, HOLDER, NOUNS, SUBJECTS};
 
 impl Synth {
     /// A sentence of invented news prose.
@@ -54,7 +56,7 @@ impl Synth {
             // Bulletin text: dateline, ENDS, footers.
             2 => {
                 self.counts.bulletin_bodies += 1;
-                let month = MONTHS[date.month() as usize - 1].to_uppercase();
+                let month = Month::of(date).ap_upper();
                 let issue = 300 + n / 20;
                 let mut out = format!(
                     "<p>{place}/{month} {} {} (The Bulletin) &#8212; {}</p>\n",
@@ -68,7 +70,7 @@ impl Synth {
                 out.push_str(&format!(
                     "<p>ENDS</p>\n<p>&#8212; This story was published in issue {issue} of the {}, on {} {} {}</p>\n<p>&#8212; Copyright the {} {}</p>",
                     HOLDER.replace('&', "&amp;"),
-                    MONTHS[date.month() as usize - 1],
+                    Month::of(date).ap(),
                     date.day(),
                     date.year(),
                     HOLDER.replace('&', "&amp;"),

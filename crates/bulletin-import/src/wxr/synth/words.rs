@@ -95,10 +95,6 @@ pub(super) const ACTIONS: &[&str] = &[
     "noted that the previous plan had been abandoned",
     "called for an independent inquiry into the matter",
 ];
-pub(super) const MONTHS: &[&str] = &[
-    "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
-    "Dec.",
-];
 
 /// splitmix64: small, fast, and the same everywhere.
 pub(super) struct Rng(pub(super) u64);
