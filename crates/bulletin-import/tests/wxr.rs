@@ -13,21 +13,10 @@ use bulletin_import::{Diagnostic, ImportedStory, Item, PostStatus, Report, Setti
 use jiff::civil::date;
 use proptest::prelude::*;
 
-/// The WordPress theme unit test export under `../shared`; `None` (with a skip
-/// line) when absent, except under `CI=true`, where absence fails.
+/// The WordPress theme unit test export under `../shared` (absent: a failure
+/// saying how to provide it, or a counted skip when skipping is allowed).
 fn fixture() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/wxr/themeunittestdata.wordpress.xml");
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is required under CI=true",
-        path.display()
-    );
-    println!("SKIP: {} is absent", path.display());
-    None
+    bulletin_test_support::shared("fixtures/wxr/themeunittestdata.wordpress.xml")
 }
 
 /// Every item of a whole import, or the first error.
@@ -1048,7 +1037,10 @@ fn memory_child(posts: u64) {
 /// so its peak memory is its own: (bytes read, peak kB, seconds).
 fn run_memory_child(test: &str, posts: u64) -> Option<(u64, u64, f64)> {
     if !std::path::Path::new("/proc/self/status").exists() {
-        println!("SKIP: no /proc/self/status to read peak memory from");
+        bulletin_test_support::skip_or_fail(
+            "no /proc/self/status to read peak memory from",
+            "this test reads a process's peak memory the way Linux reports it: run it on Linux",
+        );
         return None;
     }
     let started = Instant::now();
