@@ -7,31 +7,50 @@ use jiff::civil::Date;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Month(i8);
 
-const FULL: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
-/// AP style: five months are never abbreviated; the rest take a full stop.
-const AP: [&str; 12] = [
-    "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
-    "Dec.",
+/// The one table of month names: the full English name and the AP style of
+/// bulletins (five months are never abbreviated; the rest take a full stop). Every
+/// other form is derived from it: upper case for datelines, lower case for URL
+/// paths, and both for parsing.
+const NAMES: [(&str, &str); 12] = [
+    ("January", "Jan."),
+    ("February", "Feb."),
+    ("March", "March"),
+    ("April", "April"),
+    ("May", "May"),
+    ("June", "June"),
+    ("July", "July"),
+    ("August", "Aug."),
+    ("September", "Sept."),
+    ("October", "Oct."),
+    ("November", "Nov."),
+    ("December", "Dec."),
 ];
 
 impl Month {
+    /// January to December, in order.
+    pub const ALL: [Month; 12] = [
+        Month(1),
+        Month(2),
+        Month(3),
+        Month(4),
+        Month(5),
+        Month(6),
+        Month(7),
+        Month(8),
+        Month(9),
+        Month(10),
+        Month(11),
+        Month(12),
+    ];
+
     /// From 1..=12.
     pub fn new(number: i8) -> Option<Month> {
         (1..=12).contains(&number).then_some(Month(number))
+    }
+
+    /// The month of a date.
+    pub fn of(date: Date) -> Month {
+        Month(date.month())
     }
 
     /// Accepts full names and common abbreviations in any case, with or without a
@@ -41,14 +60,18 @@ impl Month {
         if word.len() < 3 || word.len() > 9 || !word.is_ascii() {
             return None;
         }
-        let lower = word.to_ascii_lowercase();
-        if lower == "sept" {
+        if word.eq_ignore_ascii_case("sept") {
             return Some(Month(9));
         }
-        FULL.iter()
-            .position(|full| {
+        NAMES
+            .iter()
+            .position(|(full, _)| {
                 // Either the full name or its three-letter abbreviation.
-                *full == lower || (lower.len() == 3 && full.starts_with(&lower))
+                full.eq_ignore_ascii_case(word)
+                    || (word.len() == 3
+                        && full
+                            .get(..3)
+                            .is_some_and(|abbr| abbr.eq_ignore_ascii_case(word)))
             })
             .map(|i| Month(i as i8 + 1))
     }
@@ -58,20 +81,30 @@ impl Month {
         self.0
     }
 
+    /// `January`, `November`: the full name.
+    pub fn name(self) -> &'static str {
+        NAMES[self.index()].0
+    }
+
     /// `Nov.`, `July`: as in issue footers.
     pub fn ap(self) -> &'static str {
-        AP[self.0 as usize - 1]
+        NAMES[self.index()].1
     }
 
     /// `NOV.`, `JULY`: as in datelines.
     pub fn ap_upper(self) -> String {
         self.ap().to_ascii_uppercase()
     }
+
+    /// 0..12, into [`NAMES`].
+    fn index(self) -> usize {
+        self.0 as usize - 1
+    }
 }
 
 /// `July 22 2021`, `Nov. 4 2021`: the date as an issue footer writes it.
 pub fn format_issue_date(date: Date) -> String {
-    let month = Month(date.month());
+    let month = Month::of(date);
     format!("{} {} {}", month.ap(), date.day(), date.year())
 }
 
@@ -123,6 +156,40 @@ mod tests {
         assert_eq!(format_issue_date(date(2021, 11, 4)), "Nov. 4 2021");
         assert_eq!(format_issue_date(date(2021, 7, 22)), "July 22 2021");
         assert_eq!(Month::new(9).map(Month::ap_upper).as_deref(), Some("SEPT."));
+        let ap: Vec<&str> = Month::ALL.iter().map(|m| m.ap()).collect();
+        assert_eq!(
+            ap,
+            [
+                "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.",
+                "Nov.", "Dec."
+            ]
+        );
+    }
+
+    #[test]
+    fn every_form_comes_from_the_one_table() {
+        for (i, month) in Month::ALL.into_iter().enumerate() {
+            assert_eq!(month.number() as usize, i + 1);
+            assert_eq!(Month::new(month.number()), Some(month));
+            assert_eq!(Month::of(date(2021, month.number(), 1)), month);
+            assert_eq!(Month::parse(month.name()), Some(month));
+            assert_eq!(
+                Month::parse(&month.name().to_ascii_lowercase()),
+                Some(month)
+            );
+            assert_eq!(Month::parse(month.ap()), Some(month));
+            assert_eq!(Month::parse(&month.ap_upper()), Some(month));
+            // AP style: short names in full, September as Sept., the rest cut to
+            // three letters and a full stop.
+            let name = month.name();
+            let expected = match name {
+                "September" => "Sept.".to_owned(),
+                _ if name.len() <= 5 => name.to_owned(),
+                _ => format!("{}.", &name[..3]),
+            };
+            assert_eq!(month.ap(), expected);
+        }
+        assert_eq!(Month::ALL[6].name(), "July");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use bulletin_import::markdown::{
     self, Error, Flavor, SiteInfo, escape_paragraph, plain_paragraphs, read_dir, write_site,
 };
 use bulletin_import::{ImportedStory, Item, PostStatus, Settings};
+use bulletin_test_support::shared;
 use jiff::civil::date;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -301,23 +302,6 @@ fn writer_refuses_a_slug_twice_and_invalid_stories() {
         std::io::ErrorKind::InvalidInput
     );
     assert!(!tmp.path().join("content/escape.md").exists());
-}
-
-/// A file under the sibling `shared/` folder; absent → skip line (failure under CI).
-fn shared(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is required under CI=true",
-        path.display()
-    );
-    println!("skip: {} not found", path.display());
-    None
 }
 
 #[test]
@@ -748,21 +732,13 @@ proptest! {
     }
 }
 
-/// `hugo` on PATH, or `None` with a skip line (a failure under CI=true).
+/// `hugo` on PATH (absent: a failure saying how to install it, or a counted skip
+/// when skipping is allowed).
 fn hugo() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("hugo"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "hugo is required under CI=true"
-        );
-        println!("skip: hugo not installed");
-    }
-    found
+    bulletin_test_support::tool(
+        "hugo",
+        "this test builds bulletin's Markdown export with Hugo: install Hugo (https://gohugo.io/installation/)",
+    )
 }
 
 /// Escaped as Go's html/template escapes text.

@@ -45,7 +45,7 @@ fn expected() -> Vec<Expected> {
 }
 
 fn corpus_text() -> Option<String> {
-    let path = crate::shared("corpus/tag-archive-political-rights.txt")?;
+    let path = bulletin_test_support::shared("corpus/tag-archive-political-rights.txt")?;
     Some(std::fs::read_to_string(path).unwrap())
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use bulletin_core::slugify;
+use bulletin_core::{Month, slugify};
 use jiff::civil::Date;
 
 /// `raw` as an old path: scheme and host dropped, percent-decoded, starting with
@@ -126,22 +126,6 @@ fn hugo_path(p: &str) -> String {
         .collect()
 }
 
-/// Month names as Hugo's `:monthname` gives them (lowercased with the path).
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
 /// Fills in a Hugo permalink pattern; `None` when it needs a date the page has not.
 fn expand_permalink(pattern: &str, page: &PagePlace<'_>, section: &str) -> Option<String> {
     let mut out = String::new();
@@ -158,11 +142,9 @@ fn expand_permalink(pattern: &str, page: &PagePlace<'_>, section: &str) -> Optio
         let value = match token {
             "year" => format!("{:04}", page.date?.year()),
             "month" => format!("{:02}", page.date?.month()),
-            "monthname" => MONTHS
-                .get(usize::try_from(page.date?.month() - 1).unwrap_or(0))
-                .copied()
-                .unwrap_or_default()
-                .to_owned(),
+            // Always lower case, even when the site keeps the case of paths: what
+            // bulletin has always computed (Hugo itself would keep "January").
+            "monthname" => Month::of(page.date?).name().to_ascii_lowercase(),
             "day" => format!("{:02}", page.date?.day()),
             "yearday" => page.date?.day_of_year().to_string(),
             "section" => section.to_owned(),
