@@ -26,27 +26,68 @@ use bulletin_mail::{Mailer, Reader};
 use bulletin_store::{SendProgress, Store};
 
 use crate::config::Settings;
+use crate::global::Global;
 use crate::progress::Progress;
 
 /// Failures, retries and warnings printed one by one before only counting.
 const SHOW: u64 = 20;
 
-/// What `bulletin send` was asked to do.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub issue: u32,
-    pub dry_run: bool,
-    pub to: Option<String>,
-    /// The copy a test send (`--to`) gets.
-    pub reader: Reader,
-    pub workers: usize,
-    /// Seconds a claim holds before another sender may take the row over.
-    pub lease: i64,
-    /// Seconds before the first retry; doubled for each further one.
-    pub retry_base: i64,
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(value_name = "ISSUE")]
+    issue: u32,
+    /// Render every message that would be sent and count them; send and write nothing.
+    #[arg(long, conflicts_with = "to")]
+    dry_run: bool,
+    /// Send one test copy of the issue (in any state, a draft too) to this
+    /// address only: not queued, not recorded.
+    #[arg(long, value_name = "ADDRESS")]
+    to: Option<String>,
+    /// With --to: which copy to send.
+    #[arg(
+        long = "as",
+        value_enum,
+        default_value = "paid",
+        requires = "to",
+        value_name = "PLAN"
+    )]
+    as_plan: CopyFor,
+    /// Messages in flight at once (SMTP connections).
+    #[arg(long, default_value_t = 4, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+    /// Seconds a claim holds before another sender may take the row over
+    /// (every sender on one queue should use the same).
+    #[arg(long, default_value_t = 120, hide = true,
+          value_parser = clap::value_parser!(i64).range(2..=86_400))]
+    lease_seconds: i64,
+    /// Seconds before the first retry of a deferred message (doubled each time).
+    #[arg(long, default_value_t = 60, hide = true,
+          value_parser = clap::value_parser!(i64).range(0..=86_400))]
+    retry_seconds: i64,
 }
 
-pub async fn run(store: Arc<dyn Store>, settings: &Settings, options: Options) -> Result<ExitCode> {
+/// The copy a test send (`--to`) gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CopyFor {
+    Free,
+    Paid,
+}
+
+impl CopyFor {
+    fn reader(self) -> Reader {
+        match self {
+            CopyFor::Free => Reader::Free,
+            CopyFor::Paid => Reader::Paid,
+        }
+    }
+}
+
+pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    global.with_store(async |store, settings| start(store, settings, args).await)
+}
+
+async fn start(store: Arc<dyn Store>, settings: &Settings, args: Args) -> Result<ExitCode> {
     let Some(smtp) = &settings.smtp else {
         bail!(
             "cannot send: no SMTP server is configured. Add an [smtp] table to {} \
@@ -55,11 +96,11 @@ pub async fn run(store: Arc<dyn Store>, settings: &Settings, options: Options) -
         );
     };
     let mailer = Mailer::new(smtp).context("[smtp] in bulletin.toml is not usable")?;
-    let n = options.issue;
+    let n = args.issue;
     let Some(issue) = store.issue(n).await? else {
         bail!("there is no issue {n}");
     };
-    if options.to.is_none() && issue.status != IssueStatus::Published {
+    if args.to.is_none() && issue.status != IssueStatus::Published {
         bail!(
             "issue {n} is {}: publish it before sending it (a test send to one address, \
              --to ADDRESS, works for an issue in any state)",
@@ -71,11 +112,12 @@ pub async fn run(store: Arc<dyn Store>, settings: &Settings, options: Options) -
         bail!("issue {n} has no stories: there is nothing to send");
     }
 
-    if let Some(to) = &options.to {
+    if let Some(to) = &args.to {
         let secret = site_secret(store.as_ref()).await?;
-        return test_send(&Mailing::new(mailer, edition, secret), to, options.reader).await;
+        let reader = args.as_plan.reader();
+        return test_send(&Mailing::new(mailer, edition, secret), to, reader).await;
     }
-    if options.dry_run {
+    if args.dry_run {
         // A throwaway key: the links are never sent, and nothing is written.
         let mailing = Mailing::new(mailer, edition, secret_candidate()?);
         return dry_run(store.as_ref(), &mailing).await;
@@ -86,9 +128,9 @@ pub async fn run(store: Arc<dyn Store>, settings: &Settings, options: Options) -
     let mailing = checked(mailer, edition, site_secret(store.as_ref()).await?)?;
     let engine = sender::Options {
         queue: true,
-        workers: options.workers,
-        lease: options.lease,
-        retry_base: options.retry_base,
+        workers: usize::from(args.workers),
+        lease: args.lease_seconds,
+        retry_base: args.retry_seconds,
     };
     send(store, mailing, &engine).await
 }
