@@ -88,7 +88,7 @@ pub use message::{message, sender};
 pub use render::{
     INVITATION, Links, Newsletter, Reader, Rendered, SIGNATURE_DELIMITER, render, subject,
 };
-pub use smtp::{Connection, Mailer, SmtpSettings, SmtpTransport, redact_url, send, smtp_transport};
+pub use smtp::{Connection, Mailer, SmtpSettings, SmtpTransport, send, smtp_transport};
 
 /// Re-exported so callers build mailboxes and send messages with the same
 /// version this crate uses.
