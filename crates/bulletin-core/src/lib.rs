@@ -20,6 +20,7 @@ pub mod backup;
 mod dates;
 mod gazetteer;
 mod model;
+pub mod redact;
 pub mod render;
 mod slug;
 pub mod staff;

@@ -15,6 +15,11 @@
 //! subjects and addresses with line breaks or other control characters are
 //! refused with a [`MailError`] before any message exists. [`send`] sends it.
 //!
+//! [`sender`] is the newsletter's send engine: an issue from the durable
+//! queue (`bulletin_store::Outbox`) to the SMTP server, rate limited, retried,
+//! each outcome recorded before a worker takes another row. `bulletin send`
+//! and `bulletin serve`'s standing sender run it and word what it reports.
+//!
 //! ```
 //! use bulletin_core::{Access, Copyright, Date, Dateline, Issue, IssueRef, IssueStatus,
 //!                     Publication, Story};
@@ -75,14 +80,15 @@ mod error;
 pub mod links;
 mod message;
 mod render;
-mod send;
+pub mod sender;
+mod smtp;
 
 pub use error::MailError;
 pub use message::{message, sender};
 pub use render::{
     INVITATION, Links, Newsletter, Reader, Rendered, SIGNATURE_DELIMITER, render, subject,
 };
-pub use send::{Connection, Mailer, SmtpSettings, SmtpTransport, redact_url, send, smtp_transport};
+pub use smtp::{Connection, Mailer, SmtpSettings, SmtpTransport, send, smtp_transport};
 
 /// Re-exported so callers build mailboxes and send messages with the same
 /// version this crate uses.

@@ -19,6 +19,7 @@
 
 mod postgres;
 mod skip;
+pub mod smtp;
 
 use std::path::PathBuf;
 

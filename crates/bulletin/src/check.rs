@@ -4,9 +4,21 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Result;
 use bulletin_text::{Diagnostic, Reader};
 
-pub fn run(files: &[PathBuf]) -> ExitCode {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+/// Needs no store and no settings.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    Ok(lint(&args.files))
+}
+
+fn lint(files: &[PathBuf]) -> ExitCode {
     let mut any_errors = false;
     for path in files {
         let name = path.display().to_string();

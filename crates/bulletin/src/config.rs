@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use bulletin_core::redact;
 use serde::Deserialize;
 
 /// The contents of `bulletin.toml`. Every key is optional.
@@ -48,7 +49,7 @@ impl Settings {
                 {
                     bail!(
                         "unsupported database URL {:?}: use postgres://USER@HOST/DB or sqlite://PATH",
-                        redact(url)
+                        redact::url(url)
                     );
                 }
                 url.to_owned()
@@ -75,26 +76,7 @@ impl Settings {
 
     /// The database URL with any password hidden, for messages and logs.
     pub fn database_display(&self) -> String {
-        redact(&self.database_url)
-    }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &authority[..colon],
-            &rest[at..]
-        ),
-        _ => url.to_owned(),
+        redact::url(&self.database_url)
     }
 }
 
@@ -103,13 +85,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_never_shown() {
-        assert_eq!(
-            redact("postgres://u:pw@h:5432/db"),
-            "postgres://u:***@h:5432/db"
+    fn database_urls_are_shown_without_their_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::load(dir.path(), Some("postgres://u:pw@h:5432/db")).unwrap();
+        assert_eq!(settings.database_display(), "postgres://u:***@h:5432/db");
+        let err = format!(
+            "{:#}",
+            Settings::load(dir.path(), Some("mysql://u:pw@h/db")).unwrap_err()
         );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite://x/y.db"), "sqlite://x/y.db");
+        assert!(err.contains("\"mysql://u:***@h/db\""), "{err}");
     }
 
     #[test]

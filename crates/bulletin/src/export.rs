@@ -3,15 +3,84 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use bulletin_core::Issue;
 use bulletin_store::{Store, StoryQuery};
+use clap::ValueEnum;
 
-use crate::ExportFormat;
+use crate::backup;
+use crate::global::Global;
 
 const PAGE: u32 = 1000;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Markdown: which site generator the folder is for.
+    #[arg(long, value_enum, default_value = "hugo")]
+    flavor: MarkdownFlavor,
+    /// JSON backup: include staff password hashes (keep the file secret).
+    #[arg(long)]
+    with_secrets: bool,
+    /// Only stories with this tag (name or slug); text gets a `Tag Archives:` header.
+    #[arg(long, value_name = "TAG")]
+    tag: Option<String>,
+    /// Only stories of this issue.
+    #[arg(long, value_name = "N")]
+    issue: Option<u32>,
+    /// Write here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MarkdownFlavor {
+    Hugo,
+    Zola,
+}
+
+/// JSON without a filter is the complete backup; with one, and text, are
+/// streamed stories; Markdown is a folder.
+pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    let Args {
+        format,
+        flavor,
+        with_secrets,
+        tag,
+        issue,
+        output,
+    } = args;
+    global.with_store(async |store, _| {
+        match format {
+            ExportFormat::Json if tag.is_none() && issue.is_none() => {
+                backup::export(store.as_ref(), output.as_deref(), with_secrets).await?;
+            }
+            ExportFormat::Markdown => {
+                let Some(dir) = output else {
+                    bail!("a Markdown export is a folder: name it with -o DIR");
+                };
+                let flavor = match flavor {
+                    MarkdownFlavor::Hugo => bulletin_import::markdown::Flavor::Hugo,
+                    MarkdownFlavor::Zola => bulletin_import::markdown::Flavor::Zola,
+                };
+                markdown(store.as_ref(), flavor, tag, issue, &dir).await?;
+            }
+            _ => stream(store.as_ref(), format, tag, issue, output.as_deref()).await?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
 
 /// Runs `write` against OUT (via a temporary file renamed into place, so a failed
 /// export never leaves a half-written file) or standard output.
@@ -53,7 +122,8 @@ pub fn with_output<T>(
     }
 }
 
-pub async fn run(
+/// Stories as bulletin text or JSON, page by page.
+async fn stream(
     store: &dyn Store,
     format: ExportFormat,
     tag: Option<String>,
@@ -174,7 +244,7 @@ async fn write_json(
 
 /// `export --format markdown -o DIR`: a folder Hugo (or Zola) builds, one story
 /// at a time; the stories' URLs stay `/YYYY/MM/DD/slug/`.
-pub async fn markdown(
+async fn markdown(
     store: &dyn Store,
     flavor: bulletin_import::markdown::Flavor,
     tag: Option<String>,

@@ -1,4 +1,6 @@
-//! `bulletin import`: bulletin text into the store, in one transaction.
+//! `bulletin import`: files of any kind bulletin reads ([`run`] sends each
+//! kind its way: JSON to `backup`, WordPress and Markdown to `migrate`), and
+//! bulletin text into the store, in one transaction ([`import_text`]).
 //!
 //! A blocking thread reads and parses (one story in memory at a time) and hands
 //! batches to the async side, which writes them; so parsing and writing overlap
@@ -18,7 +20,9 @@ use bulletin_store::{PutOutcome, Store};
 use bulletin_text::Reader;
 use tokio::sync::mpsc;
 
+use crate::global::Global;
 use crate::progress::Progress;
+use crate::{backup, migrate};
 
 /// Stories written per store call: large enough to amortise round trips.
 const BATCH: usize = 1000;
@@ -90,8 +94,82 @@ pub enum Verbosity {
     Counts,
 }
 
-/// Imports `sources`; prints diagnostics and a summary to standard error.
-pub async fn run(store: &dyn Store, sources: Vec<Source>, verbosity: Verbosity) -> Result<Summary> {
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Read and write everything, then roll it back: a full check, nothing kept.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<std::process::ExitCode> {
+    global.with_store(async |store, _| {
+        import_any(store.as_ref(), args.files, args.dry_run).await?;
+        Ok(std::process::ExitCode::SUCCESS)
+    })
+}
+
+/// Imports files of any kind bulletin reads, in one transaction per kind: bulletin
+/// text, WordPress exports and Markdown folders together; a JSON file alone.
+async fn import_any(store: &dyn Store, files: Vec<PathBuf>, dry_run: bool) -> Result<()> {
+    let is = |p: &std::path::Path, ext: &str| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    };
+    let json: Vec<&PathBuf> = files.iter().filter(|p| is(p, "json")).collect();
+    if let Some(first) = json.first() {
+        if files.len() > 1 {
+            bail!(
+                "{} is bulletin JSON, which is imported on its own: run one import for it \
+                 and another for the other files",
+                first.display()
+            );
+        }
+        if dry_run {
+            bail!("--dry-run is not available for JSON imports yet");
+        }
+        return backup::import(store, files[0].clone()).await;
+    }
+    let (others, text): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|p| p.is_dir() || is(p, "xml"));
+    if !others.is_empty() && !text.is_empty() {
+        bail!(
+            "import bulletin text ({}) and other archives ({}) in separate commands",
+            text[0].display(),
+            others[0].display()
+        );
+    }
+    if others.is_empty() {
+        if dry_run {
+            bail!("--dry-run is for WordPress and Markdown imports; `bulletin check` checks text");
+        }
+        let sources = text.into_iter().map(Source::from_arg).collect();
+        import_text(store, sources, Verbosity::Warnings).await?;
+        return Ok(());
+    }
+    let sources = others
+        .into_iter()
+        .map(|p| {
+            if p.is_dir() {
+                migrate::Source::Markdown(p)
+            } else {
+                migrate::Source::Wxr(p)
+            }
+        })
+        .collect();
+    migrate::run(store, sources, dry_run).await?;
+    Ok(())
+}
+
+/// Imports `sources` of bulletin text; prints diagnostics and a summary to
+/// standard error.
+pub async fn import_text(
+    store: &dyn Store,
+    sources: Vec<Source>,
+    verbosity: Verbosity,
+) -> Result<Summary> {
     let started = Instant::now();
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let total: Option<u64> = sources

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use bulletin_search::{SearchIndex, SearchRequest, Sort};
 use bulletin_store::Store;
 
+use crate::global::Global;
 use crate::progress::Progress;
 
 /// The index of a data directory.
@@ -21,8 +22,16 @@ pub fn open(data: &Path) -> Result<SearchIndex> {
         .with_context(|| format!("cannot open the search index in {}", dir.display()))
 }
 
+/// `bulletin reindex`.
+pub fn reindex(global: &Global) -> Result<ExitCode> {
+    global.with_store(async |store, _| {
+        rebuild(store.as_ref(), &global.data).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 /// Rebuilds the index from scratch with a progress bar.
-pub async fn reindex(store: &dyn Store, data: &Path) -> Result<()> {
+async fn rebuild(store: &dyn Store, data: &Path) -> Result<()> {
     let index = open(data)?;
     let started = Instant::now();
     let progress = Progress::items("indexing", 0);
@@ -39,27 +48,48 @@ pub async fn reindex(store: &dyn Store, data: &Path) -> Result<()> {
     Ok(())
 }
 
-pub struct Query {
-    pub q: String,
-    pub json: bool,
-    pub tag: Option<String>,
-    pub country: Option<String>,
-    pub from: Option<bulletin_core::Date>,
-    pub to: Option<bulletin_core::Date>,
-    pub newest: bool,
-    pub limit: usize,
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(value_name = "QUERY")]
+    query: String,
+    /// Print the results (with counts per country, tag and year) as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Only stories with this tag (name or slug).
+    #[arg(long, value_name = "T")]
+    tag: Option<String>,
+    /// Only stories about this country (ISO code such as KZ, or name).
+    #[arg(long, value_name = "XX")]
+    country: Option<String>,
+    /// Only stories dated on or after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    from: Option<bulletin_core::Date>,
+    /// Only stories dated on or before this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    to: Option<bulletin_core::Date>,
+    /// Newest first instead of best match first.
+    #[arg(long)]
+    newest: bool,
+    /// How many results to show (at most 100).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    limit: usize,
+}
+
+/// `bulletin search`.
+pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    global.with_store(async |store, _| search(store.as_ref(), &global.data, args).await)
 }
 
 /// Catches the index up with the store, then searches it. Exit 1 when nothing
 /// matched (like grep), 2 on a bad query.
-pub async fn search(store: &dyn Store, data: &Path, query: Query) -> Result<ExitCode> {
+async fn search(store: &dyn Store, data: &Path, query: Args) -> Result<ExitCode> {
     let index = open(data)?;
     index
         .catch_up(store)
         .await
         .context("cannot bring the search index up to date")?;
     let request = SearchRequest {
-        q: query.q,
+        q: query.query,
         tag: query.tag,
         country: query.country,
         from: query.from,

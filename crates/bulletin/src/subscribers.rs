@@ -15,13 +15,70 @@ use bulletin_core::subscriber::{Plan, Subscriber, SubscriberStatus, normalize_na
 use bulletin_store::{NewSubscriber, Store, SubscriberPut, SubscriberQuery};
 
 use crate::export::with_output;
+use crate::global::Global;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: SubscriberAction,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SubscriberAction {
+    /// List subscribers (oldest first).
+    List {
+        /// pending, active, unsubscribed or bounced.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<SubscriberStatus>,
+        /// free or paid.
+        #[arg(long, value_parser = parse_plan)]
+        plan: Option<Plan>,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a CSV file (header line: email[,name][,plan][,status]) in one transaction.
+    Import {
+        file: std::path::PathBuf,
+        /// The status of rows without one: active (you vouch for the list) or
+        /// pending (they confirm first). Unsubscribed addresses stay unsubscribed.
+        #[arg(long, value_parser = parse_status, default_value = "active")]
+        status: SubscriberStatus,
+    },
+    /// Export every subscriber as CSV.
+    Export {
+        /// Write here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+fn parse_status(s: &str) -> Result<SubscriberStatus, String> {
+    SubscriberStatus::parse(s)
+        .ok_or_else(|| format!("{s:?} is not pending, active, unsubscribed or bounced"))
+}
+
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    Plan::parse(s).ok_or_else(|| format!("{s:?} is not free or paid"))
+}
+
+pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    global.with_store(async |store, _| {
+        let store = store.as_ref();
+        match args.action {
+            SubscriberAction::List { status, plan, json } => list(store, status, plan, json).await,
+            SubscriberAction::Import { file, status } => import(store, &file, status).await,
+            SubscriberAction::Export { output } => export(store, output.as_deref()).await,
+        }
+    })
+}
 
 /// Problems shown before only counting.
 const SHOW_ERRORS: usize = 50;
 /// Subscribers written per store call.
 const BATCH: usize = 1000;
 
-pub async fn list(
+async fn list(
     store: &dyn Store,
     status: Option<SubscriberStatus>,
     plan: Option<Plan>,
@@ -70,7 +127,7 @@ fn time(t: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-pub async fn export(store: &dyn Store, output: Option<&Path>) -> Result<ExitCode> {
+async fn export(store: &dyn Store, output: Option<&Path>) -> Result<ExitCode> {
     let mut all: Vec<Subscriber> = Vec::new();
     let mut query = SubscriberQuery {
         limit: 10_000,
@@ -134,7 +191,7 @@ fn field_column(line: &str, index: usize) -> u64 {
 /// Imports `path` in one transaction. `default_status` applies to rows without
 /// a `status` column: the operator vouches for the list (active), or its
 /// addresses get a confirmation first (pending).
-pub async fn import(
+async fn import(
     store: &dyn Store,
     path: &Path,
     default_status: SubscriberStatus,

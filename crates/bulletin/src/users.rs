@@ -6,6 +6,50 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use bulletin_core::staff::{Role, check_password, hash_password, normalize_email};
 use bulletin_store::{Store, StoreError};
+use clap::Subcommand;
+
+use crate::global::Global;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: UserAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Add an account; the password is read from standard input (typed unechoed on a terminal).
+    Add {
+        email: String,
+        /// admin, editor or contributor.
+        #[arg(long)]
+        role: String,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop an account from signing in (what it did stays attributed).
+    Disable { email: String },
+    /// Let a disabled account sign in again.
+    Enable { email: String },
+    /// Set a new password, read from standard input.
+    ResetPassword { email: String },
+}
+
+pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
+    global.with_store(async |store, _| {
+        let store = store.as_ref();
+        match args.action {
+            UserAction::Add { email, role } => add(store, &email, &role).await,
+            UserAction::List { json } => list(store, json).await,
+            UserAction::Disable { email } => set_disabled(store, &email, true).await,
+            UserAction::Enable { email } => set_disabled(store, &email, false).await,
+            UserAction::ResetPassword { email } => reset_password(store, &email).await,
+        }
+    })
+}
 
 /// A password: typed without echo on a terminal, else the first line of stdin.
 /// Never logged, never in an argument (where `ps` would show it).
@@ -39,7 +83,7 @@ async fn hash(password: String) -> Result<String> {
     .await?
 }
 
-pub async fn add(store: &dyn Store, email: &str, role: &str) -> Result<ExitCode> {
+async fn add(store: &dyn Store, email: &str, role: &str) -> Result<ExitCode> {
     let email = normalize_email(email)?;
     let Some(role) = Role::parse(role) else {
         bail!("unknown role {role:?}: use admin, editor or contributor");
@@ -60,7 +104,7 @@ pub async fn add(store: &dyn Store, email: &str, role: &str) -> Result<ExitCode>
     }
 }
 
-pub async fn list(store: &dyn Store, json: bool) -> Result<ExitCode> {
+async fn list(store: &dyn Store, json: bool) -> Result<ExitCode> {
     let users = store.users().await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&users)?);
@@ -85,7 +129,7 @@ pub async fn list(store: &dyn Store, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn set_disabled(store: &dyn Store, email: &str, disabled: bool) -> Result<ExitCode> {
+async fn set_disabled(store: &dyn Store, email: &str, disabled: bool) -> Result<ExitCode> {
     let email = normalize_email(email)?;
     if disabled && is_last_active_admin(store, &email).await? {
         bail!("{email} is the last active admin; add another admin first");
@@ -107,7 +151,7 @@ async fn is_last_active_admin(store: &dyn Store, email: &str) -> Result<bool> {
     Ok(active_admins == [email])
 }
 
-pub async fn reset_password(store: &dyn Store, email: &str) -> Result<ExitCode> {
+async fn reset_password(store: &dyn Store, email: &str) -> Result<ExitCode> {
     let email = normalize_email(email)?;
     if store.user_credentials(&email).await?.is_none() {
         bail!("no account {email}");

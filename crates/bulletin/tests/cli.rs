@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::process::Stdio;
 
+use bulletin_test_support::shared;
 use serde_json::{Value, json};
 
-use crate::{Archive, http_get, shared, text, write};
+use crate::{Archive, http_get, text, write};
 
 fn corpus() -> Option<(String, String)> {
     let path = shared("corpus/tag-archive-political-rights.txt")?;

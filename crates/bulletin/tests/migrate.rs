@@ -4,9 +4,10 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 
+use bulletin_test_support::shared;
 use serde_json::Value;
 
-use crate::{Archive, http_get, shared, text, write};
+use crate::{Archive, http_get, text, write};
 
 const WXR: &str = "fixtures/wxr/themeunittestdata.wordpress.xml";
 

@@ -11,8 +11,8 @@ use std::process::{Child, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::smtp_sink::{Received, SmtpSink};
 use crate::{Archive, text, write};
+use bulletin_test_support::smtp::{Received, SmtpSink};
 
 const LEAD: &str = "The ferry timetable for the Caspian crossing changed this week.";
 const WITHHELD: &str = "Only paying readers learn that the fares doubled overnight.";

@@ -9,8 +9,8 @@ use bulletin_core::token::{Purpose, verify};
 use bulletin_store::Store;
 use serde_json::{Value, json};
 
-use crate::smtp_sink::{Received, SmtpSink};
 use crate::{Archive, text, write};
+use bulletin_test_support::smtp::{Received, SmtpSink};
 
 const FROM: &str = "news@bulletin.example.org";
 const BASE_URL: &str = "http://127.0.0.1:8080";
@@ -159,6 +159,31 @@ fn with_store<T>(archive: &Archive, f: impl AsyncFnOnce(&dyn Store) -> T) -> T {
         let store = bulletin_store::open(&archive.url()).await.unwrap();
         f(store.as_ref()).await
     })
+}
+
+/// The queue says issue `n` is done (`sent` sent, nothing waiting or
+/// claimed), and the sink, once its sessions are over, holds exactly `sent`
+/// messages: nothing more arrived after the sender was done.
+fn assert_settled(archive: &Archive, sink: &SmtpSink, n: u32, sent: u64) {
+    let p = with_store(archive, async |s| s.send_progress(n).await.unwrap());
+    assert_eq!(
+        (p.sent, p.queued, p.sending),
+        (sent, 0, 0),
+        "[{}] {p:?}",
+        archive.name()
+    );
+    sink.wait_until_idle();
+    assert_eq!(sink.count() as u64, sent, "[{}]", archive.name());
+}
+
+/// Waits until the system clock has passed Unix second `t` (the queue's
+/// clock: a row is due once its time is not after the current second).
+fn wait_until_clock_passes(t: i64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while jiff::Timestamp::now().as_second() < t {
+        assert!(Instant::now() < deadline, "the clock did not reach {t}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn statuses(archive: &Archive) -> HashMap<String, String> {
@@ -326,8 +351,9 @@ fn every_subscriber_gets_one_message_with_their_copy_and_their_link() {
         assert_eq!(mail.len(), 5);
         assert_eq!(mail[4].to(), "newcomer@example.org");
         assert_copy(&mail[4], false);
-        std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(sink.count(), 5);
+        // The sender has exited and recorded everyone as sent: once the
+        // sink's sessions are over, its record is final.
+        assert_settled(&archive, &sink, 1, 5);
     }
 }
 
@@ -352,7 +378,9 @@ fn deferred_addresses_are_retried_and_refused_ones_bounce() {
              later@example.org,,paid,\n\
              nobody@example.org,,paid,\n",
         );
-        let log = send_ok(&archive, &["1", "--retry-seconds", "1"]);
+        // Two seconds: the retry cannot come due while this run still works
+        // (a one-second retry could, when the run crossed a second).
+        let log = send_ok(&archive, &["1", "--retry-seconds", "2"]);
         assert!(
             log.contains("issue 1: 1 sent, 1 failed, 1 waiting to retry (next at "),
             "[{}] {log}",
@@ -376,23 +404,22 @@ fn deferred_addresses_are_retried_and_refused_ones_bounce() {
         let got: Vec<String> = sink.messages().iter().map(|m| m.to().to_owned()).collect();
         assert_eq!(got, ["ok@example.org"]);
 
-        // Once due, the deferred message goes, once.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let log = send_ok(&archive, &["1", "--retry-seconds", "1"]);
-            if log.contains("issue 1: 2 sent, 1 failed, 0 waiting to retry") {
-                break;
-            }
-            assert!(
-                log.contains("1 waiting to retry") && Instant::now() < deadline,
-                "{log}"
-            );
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        // Once due, the deferred message goes, once: the first run after
+        // the retry time the queue recorded sends it.
+        let p = with_store(&archive, async |s| s.send_progress(1).await.unwrap());
+        let due = p.next_retry_at.expect("a retry is scheduled");
+        wait_until_clock_passes(due);
+        let log = send_ok(&archive, &["1", "--retry-seconds", "1"]);
+        assert!(
+            log.contains("issue 1: 2 sent, 1 failed, 0 waiting to retry"),
+            "[{}] {log}",
+            archive.name()
+        );
         let mut got: Vec<String> = sink.messages().iter().map(|m| m.to().to_owned()).collect();
         got.sort();
         assert_eq!(got, ["later@example.org", "ok@example.org"]);
         send_ok(&archive, &["1"]);
+        sink.wait_until_idle();
         assert_eq!(sink.count(), 2);
     }
 }
@@ -455,7 +482,9 @@ fn refusals_send_and_write_nothing() {
         s.set_publication(&publication).await.unwrap()
     });
     refused(&["1"], "nothing was queued");
-    std::thread::sleep(Duration::from_millis(200));
+    // Every refused run has exited; once the sink holds no session, nothing
+    // more can arrive from them.
+    sink.wait_until_idle();
     assert_eq!(sink.count(), 0);
     for n in [1, 2, 99] {
         let p = with_store(&archive, async |s| s.send_progress(n).await.unwrap());
@@ -515,7 +544,9 @@ fn dry_run_writes_nothing_and_a_test_send_goes_to_one_address() {
             text_part.contains(&paragraphs("draft", 2)[1]),
             "{text_part}"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        // The test sends have exited: once the sink holds no session, its
+        // record is final.
+        sink.wait_until_idle();
         assert_eq!(sink.count(), 3);
         let p = with_store(&archive, async |s| s.send_progress(1).await.unwrap());
         assert_eq!(p.total(), 0, "test sends are not queued");
@@ -668,8 +699,9 @@ fn a_killed_sender_restarts_without_losing_or_duplicating() {
         }
         first.kill().unwrap(); // SIGKILL
         first.wait().unwrap();
-        // Whatever the server accepted from the killed process has arrived.
-        std::thread::sleep(Duration::from_millis(500));
+        // Whatever the server accepted from the killed process is recorded
+        // once the sink has closed the sessions the process left behind.
+        sink.wait_until_idle();
         let killed_at = sink.count();
         assert!(
             killed_at < N,

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use bulletin_core::redact;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
@@ -77,32 +78,12 @@ fn default_per_second() -> u32 {
 impl fmt::Debug for SmtpSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpSettings")
-            .field("url", &redact_url(&self.url))
+            .field("url", &redact::url(&self.url))
             .field("from", &self.from)
             .field("from_name", &self.from_name)
             .field("list_id", &self.list_id)
             .field("per_second", &self.per_second)
             .finish()
-    }
-}
-
-/// `smtps://user:secret@host` → `smtps://user:***@host`; a URL with only a
-/// user keeps it. For every message and log that names the server.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &authority[..colon],
-            &rest[at..]
-        ),
-        _ => url.to_owned(),
     }
 }
 
@@ -140,7 +121,7 @@ impl Mailer {
             from,
             list_id: settings.list_id.clone(),
             per_second: settings.per_second,
-            server: redact_url(&settings.url),
+            server: redact::url(&settings.url),
         })
     }
 
@@ -237,7 +218,7 @@ impl Endpoint {
     fn from_url(raw: &str) -> Result<Endpoint, MailError> {
         // Errors name the server without its password.
         let bad = |why: String| MailError::BadServer {
-            url: redact_url(raw),
+            url: redact::url(raw),
             why,
         };
         let url = url::Url::parse(raw).map_err(|e| bad(e.to_string()))?;

@@ -9,16 +9,14 @@
 //! assert!(mail[0].header("Subject").is_some());
 //! ```
 //!
-//! Without python3 or aiosmtpd, [`SmtpSink::start`] prints a `SKIP:` line and
-//! returns `None`, except under `CI=true`, where that is a failure (`.ci/run`
-//! installs aiosmtpd).
+//! Without python3 or aiosmtpd, [`SmtpSink::start`] fails the test with a
+//! message saying how to install it, unless skipping is allowed
+//! ([`crate::skip_or_fail`]): then it counts a skip and returns `None`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-use serde::Deserialize;
 
 /// A running sink; stopped when dropped (and when the test process dies: it
 /// stops when its standard input closes).
@@ -30,7 +28,7 @@ pub struct SmtpSink {
 }
 
 /// One accepted message, as the sink recorded it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Received {
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
@@ -39,22 +37,23 @@ pub struct Received {
 }
 
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp-sink.py")
+    crate::workspace_root().join("scripts/smtp-sink.py")
 }
 
-fn skip(why: &str) -> Option<SmtpSink> {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the SMTP tests need {why} under CI=true"
+/// `None` after a counted skip (only when skipping is allowed).
+fn skip(what: &str) -> Option<SmtpSink> {
+    crate::skip_or_fail(
+        &format!("the SMTP tests need {what}"),
+        "install python3 and PyPI's aiosmtpd (python3 -m pip install aiosmtpd)",
     );
-    println!("SKIP: SMTP tests ({why} is missing: pip install aiosmtpd)");
     None
 }
 
 impl SmtpSink {
     /// Starts the sink with extra arguments for `smtp-sink.py` (`--bounce
     /// REGEX`, `--tempfail REGEX`, `--tempfail-times N`). `None` (after a
-    /// skip line) when python3 or aiosmtpd is missing outside CI.
+    /// counted skip) when python3 or aiosmtpd is missing and skipping is
+    /// allowed.
     pub fn start(args: &[&str]) -> Option<SmtpSink> {
         let probe = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
@@ -121,9 +120,7 @@ impl SmtpSink {
         let Ok(text) = std::fs::read_to_string(&self.record) else {
             return Vec::new();
         };
-        text.lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
+        text.lines().map(Received::from_record).collect()
     }
 
     /// Waits (up to a minute) until at least `n` messages have arrived and
@@ -140,6 +137,61 @@ impl SmtpSink {
         }
         self.messages()
     }
+
+    /// Waits (up to a minute) until the sink holds no session: each one has
+    /// ended, so whatever it accepted is in the record, and a client that is
+    /// gone (exited, or killed mid-message) can add nothing more. The sink
+    /// reads a session's commands in order and drops what is left unread
+    /// when the client goes, so once its side of every connection is closed
+    /// its record is final for those clients. Read from the kernel's socket
+    /// table (`/proc/net/tcp`), so it needs Linux.
+    pub fn wait_until_idle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let open = self.open_sessions();
+            if open == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sink still holds {open} sessions after a minute"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The sink's own sockets on its port that it has not closed: being
+    /// opened (SYN_RECV), open (ESTABLISHED), or closed by the client only
+    /// (CLOSE_WAIT). Sockets the sink has closed (TIME_WAIT and the like)
+    /// and the listener do not count.
+    fn open_sessions(&self) -> usize {
+        const HELD: [&str; 3] = ["01", "03", "08"];
+        let mut open = 0;
+        let mut read_any = false;
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            read_any = true;
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
+                    continue;
+                };
+                let port = local
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+                if port == Some(self.port) && HELD.contains(state) {
+                    open += 1;
+                }
+            }
+        }
+        assert!(
+            read_any,
+            "cannot read /proc/net/tcp: waiting for the SMTP sink to be idle needs Linux"
+        );
+        open
+    }
 }
 
 impl Drop for SmtpSink {
@@ -150,6 +202,24 @@ impl Drop for SmtpSink {
 }
 
 impl Received {
+    /// One line of the sink's record.
+    fn from_record(line: &str) -> Received {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = |key: &str| record[key].as_str().unwrap_or_default().to_owned();
+        Received {
+            mail_from: text("mail_from"),
+            rcpt_tos: record["rcpt_tos"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            data: text("data"),
+        }
+    }
+
     /// The single recipient (panics if there are several).
     pub fn to(&self) -> &str {
         assert_eq!(self.rcpt_tos.len(), 1, "{:?}", self.rcpt_tos);

@@ -1,0 +1,55 @@
+//! Group-committed outcomes: one recorder task writes what the workers
+//! finished meanwhile in one transaction (`Outbox::record_sends`), each row
+//! fenced by this process's claim, and answers each worker, who waits for that
+//! answer before taking another row (so a crash can re-send at most one
+//! message per worker).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bulletin_store::{Outbox, SendOutcome};
+use tokio::sync::{mpsc, oneshot};
+
+use super::now;
+use super::policy::StopReason;
+
+/// Outcomes written in one transaction, at most.
+pub const RECORD_BATCH: usize = 256;
+
+/// One outcome for the recorder, and where to say whether it was written
+/// (`false`: the claim had passed to another sender, nothing was written).
+#[derive(Debug)]
+pub struct Record {
+    pub id: i64,
+    pub outcome: SendOutcome,
+    pub done: oneshot::Sender<Result<bool, StopReason>>,
+}
+
+/// The recorder: runs until every sender of `inbox` is gone.
+pub async fn recorder(outbox: Arc<dyn Outbox>, worker: String, mut inbox: mpsc::Receiver<Record>) {
+    let mut batch: VecDeque<Record> = VecDeque::new();
+    while let Some(first) = inbox.recv().await {
+        batch.push_back(first);
+        while batch.len() < RECORD_BATCH {
+            match inbox.try_recv() {
+                Ok(r) => batch.push_back(r),
+                Err(_) => break,
+            }
+        }
+        let outcomes: Vec<(i64, SendOutcome)> =
+            batch.iter().map(|r| (r.id, r.outcome.clone())).collect();
+        match outbox.record_sends(&outcomes, &worker, now()).await {
+            Ok(done) => {
+                for (r, d) in batch.drain(..).zip(done) {
+                    let _ = r.done.send(Ok(d));
+                }
+            }
+            Err(e) => {
+                let why = StopReason::Record(e.to_string());
+                for r in batch.drain(..) {
+                    let _ = r.done.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+}
