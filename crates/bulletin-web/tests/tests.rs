@@ -11,6 +11,7 @@ mod browser;
 mod feeds;
 mod http;
 mod leaks;
+mod queries;
 mod readers;
 mod search;
 mod snapshots;

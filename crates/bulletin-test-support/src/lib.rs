@@ -1,0 +1,76 @@
+//! What bulletin's tests share, and the one policy for anything a test needs but
+//! the machine lacks.
+//!
+//! A test that needs `../shared` (the corpus and fixtures beside the checkout),
+//! PostgreSQL or a program fails, saying how to provide it. Only
+//! `BULLETIN_ALLOW_SKIP=1` (and never under `CI=true`) turns that into a skip: a
+//! `SKIP:` line, counted, and the count printed when the test process exits.
+//!
+//! ```no_run
+//! use bulletin_test_support::{shared, TempPostgres};
+//!
+//! # async fn example() {
+//! // Panics with a how-to message, or returns None only when skipping is allowed.
+//! let Some(corpus) = shared("corpus/tag-archive-political-rights.txt") else { return };
+//! let Some(pg) = TempPostgres::create_or_skip().await else { return };
+//! println!("{} {}", corpus.display(), pg.url());
+//! # }
+//! ```
+
+mod postgres;
+mod skip;
+
+use std::path::PathBuf;
+
+pub use postgres::{TempPostgres, postgres_url};
+pub use skip::{skip_or_fail, skips, skips_allowed};
+
+/// The folder `shared/` beside the checkout (`<workspace>/../shared`).
+pub fn shared_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// `../shared/<relative>` when it exists. When it does not: a panic saying how to
+/// provide it, or (with `BULLETIN_ALLOW_SKIP=1`) a counted skip and `None`.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = shared_root().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    skip_or_fail(
+        &format!("{} is absent", path.display()),
+        "the tests read the corpus and fixtures from the `shared` folder beside the \
+         checkout: put it there (a sibling of the workspace folder)",
+    );
+    None
+}
+
+/// The program `name` on `PATH`. When it is missing: a panic saying `how` to
+/// install it, or (with `BULLETIN_ALLOW_SKIP=1`) a counted skip and `None`.
+pub fn tool(name: &str, how: &str) -> Option<PathBuf> {
+    if let Some(found) = on_path(name) {
+        return Some(found);
+    }
+    skip_or_fail(&format!("the program `{name}` is not on PATH"), how);
+    None
+}
+
+/// The program `name` on `PATH`, if there is one (no policy: for optional uses).
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// The workspace folder (the checkout).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
