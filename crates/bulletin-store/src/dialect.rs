@@ -45,6 +45,20 @@ pub(crate) trait Dialect {
     /// (slug, dateline date, `updated_at` as RFC 3339) of `$1` stories by id
     /// after skipping `$2`.
     const STORY_INDEX: &'static str;
+    /// Put before a column that must not pick an index (see
+    /// [`crate::listing::Piece::Unindexed`]): `+` on SQLite.
+    const UNINDEXED_PREFIX: &'static str;
+    /// Put after a bound `YYYY-MM-DD` parameter compared with a date column.
+    const DATE_PARAM_CAST: &'static str;
+    /// True when the publication row differs from `$1`..`$5` (name, credit,
+    /// base URL, time zone, copyright).
+    const PUBLICATION_DIFFERS: &'static str;
     /// `column` (one of those times) as RFC 3339 text in UTC.
     fn time_text(column: &str) -> String;
+    /// The time now, for an older table's time, as parameter `$param`
+    /// (SQLite: the clock's text, bound) or as SQL (PostgreSQL: `now()`).
+    fn now_sql(param: usize) -> String;
+    /// The value to bind for [`Dialect::now_sql`]'s parameter, `None` where
+    /// there is none.
+    fn clock() -> Option<String>;
 }

@@ -6,8 +6,7 @@
 //!
 //! The SQL both backends share is `src/sql/`, compiled here as [`sql`]; this
 //! module keeps what is PostgreSQL's own: connecting, the write lock, the batch
-//! writer ([`batch`]), the writes that stamp times ([`writes`]) and the
-//! [`Dialect`].
+//! writer ([`batch`]), deleting a story, and the [`Dialect`].
 //!
 //! ## Why every writing transaction takes an advisory lock
 //!
@@ -22,22 +21,19 @@
 
 use std::str::FromStr;
 
-use bulletin_core::Publication;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, QueryBuilder, Row as _, Transaction};
+use sqlx::{PgPool, Postgres, Row as _, Transaction};
 
 use self::batch::PgBatch;
-use self::writes::log_change;
+use self::sql::{log_change, seed_publication};
 use crate::Result;
 use crate::dialect::Dialect;
 use crate::import_plan::TxCache;
-use crate::listing::Piece;
 use crate::rows::corrupt;
 
 mod batch;
 #[path = "../sql/mod.rs"]
 mod sql;
-mod writes;
 
 // What the shared SQL (`src/sql/`) works on.
 type BackendStore = PgStore;
@@ -62,18 +58,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let p = Publication::default();
-        sqlx::query(
-            "INSERT INTO publication (id, name, credit, base_url, time_zone, copyright, updated_at)
-             VALUES (1, $1, $2, $3, $4, $5, now()) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&p.name)
-        .bind(&p.credit)
-        .bind(&p.base_url)
-        .bind(&p.time_zone)
-        .bind(&p.copyright)
-        .execute(&pool)
-        .await?;
+        seed_publication(&pool).await?;
         Ok(PgStore { pool })
     }
 
@@ -98,6 +83,27 @@ fn batch_writer(conn: &mut PgConnection) -> PgBatch<'_> {
     PgBatch::new(conn)
 }
 
+/// Deletes a story, its side rows (the side tables carry no foreign keys: see
+/// migrations/postgres/0001) and, by cascade, its revisions.
+async fn delete_story(import: &mut PgImport, slug: &str) -> Result<bool> {
+    let id: Option<i64> = sqlx::query_scalar("DELETE FROM stories WHERE slug = $1 RETURNING id")
+        .bind(slug)
+        .fetch_optional(&mut *import.tx)
+        .await?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    for sql in [
+        "DELETE FROM story_tags WHERE story_id = $1",
+        "DELETE FROM story_countries WHERE story_id = $1",
+        "DELETE FROM story_places WHERE story_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *import.tx).await?;
+    }
+    log_change(&mut import.tx, "story", slug, "delete").await?;
+    Ok(true)
+}
+
 /// An INT4 column (SQLite: INTEGER).
 fn read_int4(row: &PgRow, column: &str) -> Result<i64> {
     Ok(i64::from(row.try_get::<i32, _>(column)?))
@@ -106,32 +112,6 @@ fn read_int4(row: &PgRow, column: &str) -> Result<i64> {
 /// An INT2 column (SQLite: INTEGER).
 fn read_int2(row: &PgRow, column: &str) -> Result<i64> {
     Ok(i64::from(row.try_get::<i16, _>(column)?))
-}
-
-/// A query made of [`crate::listing::listing`]'s pieces.
-fn listing_query(pieces: Vec<Piece>) -> QueryBuilder<Postgres> {
-    let mut qb = QueryBuilder::new("");
-    for piece in pieces {
-        match piece {
-            Piece::Sql(sql) => {
-                qb.push(sql);
-            }
-            // The planner's statistics already favour the primary key there.
-            Piece::Unindexed(column) => {
-                qb.push(column);
-            }
-            Piece::Int(n) => {
-                qb.push_bind(n);
-            }
-            Piece::Text(t) => {
-                qb.push_bind(t);
-            }
-            Piece::Date(d) => {
-                qb.push_bind(d).push("::date");
-            }
-        }
-    }
-    qb
 }
 
 /// The distinct dateline years, ascending, by skipping through the date index
@@ -203,7 +183,21 @@ impl Dialect for PgStore {
                ORDER BY id LIMIT $1 OFFSET $2) page
          ORDER BY id";
 
+    // The planner's statistics already favour the primary key there.
+    const UNINDEXED_PREFIX: &'static str = "";
+    const DATE_PARAM_CAST: &'static str = "::date";
+    const PUBLICATION_DIFFERS: &'static str = "(name, credit, base_url, time_zone, copyright)
+         IS DISTINCT FROM ($1, $2, $3, $4, $5)";
+
     fn time_text(column: &str) -> String {
         format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+    }
+
+    fn now_sql(_param: usize) -> String {
+        "now()".to_owned()
+    }
+
+    fn clock() -> Option<String> {
+        None
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bulletin_core::backup::Redirect;
 use bulletin_core::{IssueStatus, Publication, Story, Tag};
 
-use super::{BackendImport, BackendStore, batch_writer, corrupt, writes};
+use super::{BackendImport, BackendStore, batch_writer, corrupt, delete_story, writes};
 use crate::import_plan::{self, TxCache};
 use crate::{
     Import, ImportTx, NewDraft, NewSubscriber, PutOutcome, RestorePart, Result, SubscriberPut,
@@ -74,7 +74,7 @@ impl ImportTx for BackendImport {
     }
 
     async fn delete_story(&mut self, slug: &str) -> Result<bool> {
-        writes::delete_story(self, slug).await
+        delete_story(self, slug).await
     }
 
     async fn set_issue_status(&mut self, number: u32, status: IssueStatus) -> Result<bool> {

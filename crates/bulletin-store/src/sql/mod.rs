@@ -5,9 +5,8 @@
 //! `BackendStore` (the store, with its `pool` and `begin_write`),
 //! `BackendImport` (its import transaction, with `tx` and `cache`), `Db` (the
 //! sqlx database), and the few functions whose Rust differs (`batch_writer`,
-//! `listing_query`, `years`, `read_int4`, `read_int2`, `log_change`, and the
-//! `writes` that stamp times); and after implementing [`Dialect`] for its
-//! store, for the SQL text that differs. Parameters are `$N`, which both
+//! `delete_story`, `years`, `read_int4`, `read_int2`); and after implementing
+//! [`Dialect`] for its store, for the SQL text that differs and its clock. Parameters are `$N`, which both
 //! backends take; the newer tables keep times as BIGINT Unix seconds.
 //!
 //! Helpers that several files use are here; each file holds one concern.
@@ -16,10 +15,11 @@ use self::publishing::{
     add_history, draft_of, free_slug, insert_draft, issue_head, next_draft_position, public_story,
     publish_draft_in, publish_in, update_draft, version,
 };
-pub(super) use self::site::story_row;
+use self::site::story_row;
+pub(super) use self::site::{all_tag_slugs, loaded_issue, stories_by_id, tag_ids};
+pub(super) use self::writes::{log_change, seed_publication};
 use super::{
-    BackendImport, BackendStore, Db, batch_writer, listing_query, log_change, read_int2, read_int4,
-    writes, years,
+    BackendImport, BackendStore, Db, batch_writer, delete_story, read_int2, read_int4, years,
 };
 use crate::dialect::Dialect;
 use crate::rows::{
@@ -37,6 +37,7 @@ mod publishing;
 pub(super) mod site;
 mod staff;
 mod subscribers;
+mod writes;
 
 /// A row of the backend's database.
 type DbRow = <Db as sqlx::Database>::Row;

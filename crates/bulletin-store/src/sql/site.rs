@@ -9,10 +9,11 @@ use bulletin_core::{Issue, IssueStatus, Publication, Story, Tag};
 use sqlx::Row as _;
 
 use super::{
-    BackendStore, DbRow, Dialect, corrupt, issue_status, listing_query, parse_date, read_int2,
-    read_int4, years,
+    BackendStore, Db, DbRow, Dialect, corrupt, issue_status, parse_date, read_int2, read_int4,
+    years,
 };
-use crate::listing::{self, Select};
+use crate::import_plan::LoadedIssue;
+use crate::listing::{self, Piece, Select};
 use crate::rows::StoryRow;
 use crate::rows::{self, count, issue_number};
 use crate::{Change, Counts, PublicSite, Result, Revision, StoryIndexEntry, StoryPage, StoryQuery};
@@ -49,6 +50,75 @@ fn change(row: &DbRow) -> Result<Change> {
         op: row.try_get("op")?,
         at: row.try_get("at")?,
     })
+}
+
+/// A query made of [`crate::listing::listing`]'s pieces.
+pub(crate) fn listing_query(pieces: Vec<Piece>) -> sqlx::QueryBuilder<Db> {
+    let mut qb = sqlx::QueryBuilder::new("");
+    for piece in pieces {
+        match piece {
+            Piece::Sql(sql) => {
+                qb.push(sql);
+            }
+            Piece::Unindexed(column) => {
+                qb.push(format_args!(
+                    "{}{column}",
+                    <BackendStore as Dialect>::UNINDEXED_PREFIX
+                ));
+            }
+            Piece::Int(n) => {
+                qb.push_bind(n);
+            }
+            Piece::Text(t) => {
+                qb.push_bind(t);
+            }
+            Piece::Date(d) => {
+                qb.push_bind(d)
+                    .push(<BackendStore as Dialect>::DATE_PARAM_CAST);
+            }
+        }
+    }
+    qb
+}
+
+/// An issue as the import planner loads it: `id`, `number`, `date` (text),
+/// `status` and `max_position`.
+pub(crate) fn loaded_issue(row: &DbRow) -> Result<LoadedIssue> {
+    let date: Option<String> = row.try_get("date")?;
+    let status: String = row.try_get("status")?;
+    Ok(LoadedIssue {
+        id: row.try_get("id")?,
+        number: issue_number(row.try_get("number")?)?,
+        date: date.as_deref().map(parse_date).transpose()?,
+        status: issue_status(&status)?,
+        max_position: row.try_get("max_position")?,
+    })
+}
+
+/// (id, story) of rows of [`Dialect::STORY_COLUMNS`].
+pub(crate) fn stories_by_id(rows: &[DbRow]) -> Result<Vec<(i64, Story)>> {
+    rows.iter()
+        .map(|row| {
+            let r = story_row(row)?;
+            Ok((r.id, r.into_story()?))
+        })
+        .collect()
+}
+
+/// (id, name) of `tags` rows.
+pub(crate) fn tag_ids(rows: &[DbRow]) -> Result<Vec<(i64, String)>> {
+    rows.iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("name")?)))
+        .collect()
+}
+
+/// Every tag's slug, for the import planner.
+pub(crate) async fn all_tag_slugs(
+    conn: &mut <Db as sqlx::Database>::Connection,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT slug FROM tags")
+        .fetch_all(conn)
+        .await?)
 }
 
 /// An issue from a row of [`Dialect::ISSUE_COLUMNS`], with these stories.

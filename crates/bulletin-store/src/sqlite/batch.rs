@@ -11,11 +11,11 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{QueryBuilder, Row as _, Sqlite};
 
 use super::SqliteStore;
-use super::sql::story_row;
+use super::sql::{all_tag_slugs, loaded_issue, stories_by_id, tag_ids};
 use crate::Result;
 use crate::dialect::Dialect;
 use crate::import_plan::{BatchWriter, Existing, LoadedIssue, NewChange, Row};
-use crate::rows::{corrupt, issue_number, issue_status, parse_date};
+use crate::rows::{corrupt, issue_number};
 
 /// SQLite's limit on bound parameters per statement.
 const MAX_VARS: usize = 32766;
@@ -124,18 +124,7 @@ impl BatchWriter for SqliteBatch<'_> {
             &numbers,
         )
         .await?;
-        rows.iter()
-            .map(|row| {
-                let date: Option<String> = row.try_get("date")?;
-                Ok(LoadedIssue {
-                    id: row.try_get("id")?,
-                    number: issue_number(row.try_get("number")?)?,
-                    date: date.as_deref().map(parse_date).transpose()?,
-                    status: issue_status(row.try_get("status")?)?,
-                    max_position: row.try_get("max_position")?,
-                })
-            })
-            .collect()
+        rows.iter().map(loaded_issue).collect()
     }
 
     async fn insert_issues(&mut self, issues: &[(u32, Option<String>)]) -> Result<Vec<(i64, u32)>> {
@@ -178,15 +167,11 @@ impl BatchWriter for SqliteBatch<'_> {
             names,
         )
         .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("name")?)))
-            .collect()
+        tag_ids(&rows)
     }
 
     async fn all_tag_slugs(&mut self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT slug FROM tags")
-            .fetch_all(&mut *self.conn)
-            .await?)
+        all_tag_slugs(self.conn).await
     }
 
     async fn insert_tags(&mut self, tags: &[(String, String)]) -> Result<Vec<(i64, String)>> {
@@ -204,9 +189,7 @@ impl BatchWriter for SqliteBatch<'_> {
             },
         )
         .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("name")?)))
-            .collect()
+        tag_ids(&rows)
     }
 
     async fn taken_slugs(&mut self, bases: &[&str]) -> Result<Vec<String>> {
@@ -236,12 +219,7 @@ impl BatchWriter for SqliteBatch<'_> {
             ids,
         )
         .await?;
-        rows.iter()
-            .map(|row| {
-                let r = story_row(row)?;
-                Ok((r.id, r.into_story()?))
-            })
-            .collect()
+        stories_by_id(&rows)
     }
 
     async fn insert_revisions(&mut self, revisions: &[(i64, String)]) -> Result<()> {

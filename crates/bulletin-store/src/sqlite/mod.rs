@@ -7,30 +7,27 @@
 //!
 //! The SQL both backends share is `src/sql/`, compiled here as [`sql`]; this
 //! module keeps what is SQLite's own: opening, the write lock, the batch writer
-//! ([`batch`]), the writes that stamp times ([`writes`]) and the [`Dialect`].
+//! ([`batch`]), deleting a story, and the [`Dialect`].
 
 use std::path::Path;
 use std::time::Duration;
 
-use bulletin_core::Publication;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row as _, Sqlite, SqlitePool, Transaction};
 
 use self::batch::SqliteBatch;
-use self::writes::log_change;
+use self::sql::{log_change, seed_publication};
 use crate::dialect::Dialect;
 use crate::import_plan::TxCache;
-use crate::listing::Piece;
 use crate::rows::parse_date;
 use crate::{Result, StoreError};
 
 mod batch;
 #[path = "../sql/mod.rs"]
 mod sql;
-mod writes;
 
 // What the shared SQL (`src/sql/`) works on.
 type BackendStore = SqliteStore;
@@ -94,19 +91,7 @@ impl SqliteStore {
                 .await?
         };
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let p = Publication::default();
-        sqlx::query(
-            "INSERT INTO publication (id, name, credit, base_url, time_zone, copyright, updated_at)
-             VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&p.name)
-        .bind(&p.credit)
-        .bind(&p.base_url)
-        .bind(&p.time_zone)
-        .bind(&p.copyright)
-        .bind(now())
-        .execute(&pool)
-        .await?;
+        seed_publication(&pool).await?;
         Ok(SqliteStore { pool })
     }
 
@@ -125,6 +110,19 @@ fn batch_writer(conn: &mut SqliteConnection) -> SqliteBatch<'_> {
     SqliteBatch::new(conn, now())
 }
 
+/// Deletes a story; its side rows and revisions go with it (ON DELETE CASCADE).
+async fn delete_story(import: &mut SqliteImport, slug: &str) -> Result<bool> {
+    let deleted = sqlx::query("DELETE FROM stories WHERE slug = $1")
+        .bind(slug)
+        .execute(&mut *import.tx)
+        .await?
+        .rows_affected();
+    if deleted > 0 {
+        log_change(&mut import.tx, "story", slug, "delete").await?;
+    }
+    Ok(deleted > 0)
+}
+
 /// An INTEGER column (PostgreSQL: INT4).
 fn read_int4(row: &SqliteRow, column: &str) -> Result<i64> {
     Ok(row.try_get(column)?)
@@ -133,28 +131,6 @@ fn read_int4(row: &SqliteRow, column: &str) -> Result<i64> {
 /// An INTEGER column (PostgreSQL: INT2).
 fn read_int2(row: &SqliteRow, column: &str) -> Result<i64> {
     Ok(row.try_get(column)?)
-}
-
-/// A query made of [`crate::listing::listing`]'s pieces.
-fn listing_query(pieces: Vec<Piece>) -> QueryBuilder<Sqlite> {
-    let mut qb = QueryBuilder::new("");
-    for piece in pieces {
-        match piece {
-            Piece::Sql(sql) => {
-                qb.push(sql);
-            }
-            Piece::Unindexed(column) => {
-                qb.push(format_args!("+{column}"));
-            }
-            Piece::Int(n) => {
-                qb.push_bind(n);
-            }
-            Piece::Text(t) | Piece::Date(t) => {
-                qb.push_bind(t);
-            }
-        }
-    }
-    qb
 }
 
 /// The distinct dateline years, ascending, by skipping through the date index
@@ -218,7 +194,20 @@ impl Dialect for SqliteStore {
     const STORY_INDEX: &'static str =
         "SELECT slug, dateline_date, updated_at FROM stories ORDER BY id LIMIT $1 OFFSET $2";
 
+    const UNINDEXED_PREFIX: &'static str = "+";
+    const DATE_PARAM_CAST: &'static str = "";
+    const PUBLICATION_DIFFERS: &'static str = "NOT (name = $1 AND credit = $2 AND base_url = $3 \
+         AND time_zone = $4 AND copyright = $5)";
+
     fn time_text(column: &str) -> String {
         column.to_owned()
+    }
+
+    fn now_sql(param: usize) -> String {
+        format!("${param}")
+    }
+
+    fn clock() -> Option<String> {
+        Some(now())
     }
 }
