@@ -276,17 +276,9 @@ async fn a_replaced_store_is_reindexed() {
 
 #[tokio::test]
 async fn postgres_store_is_followed_too() {
-    let Some(admin) = std::env::var("BULLETIN_TEST_POSTGRES_URL").ok() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "BULLETIN_TEST_POSTGRES_URL is required under CI=true"
-        );
-        println!("SKIP: BULLETIN_TEST_POSTGRES_URL is not set");
+    let Some(pg) = bulletin_test_support::TempPostgres::create_or_skip().await else {
         return;
     };
-    let pg = bulletin_store::testing::TempPostgres::create(&admin)
-        .await
-        .unwrap();
     let store: Arc<dyn Store> = bulletin_store::open(pg.url()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let index = SearchIndex::open(&dir.path().join("search")).unwrap();
