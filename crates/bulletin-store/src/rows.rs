@@ -205,17 +205,6 @@ pub(crate) fn number(n: i64, what: &str) -> Result<u32> {
     u32::try_from(n).map_err(|_| corrupt(format_args!("{what} {n}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(tag_pattern("50% off"), "%\"50\\% off\"%");
-        assert_eq!(text_pattern("A_b"), "%a\\_b%");
-    }
-}
-
 /// A count from the database (never negative) as `u64`.
 pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -227,4 +216,15 @@ pub(crate) fn issue_number(n: i64) -> Result<u32> {
 
 pub(crate) fn issue_status(s: &str) -> Result<bulletin_core::IssueStatus> {
     bulletin_core::IssueStatus::parse(s).ok_or_else(|| corrupt(format_args!("issue status {s:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(tag_pattern("50% off"), "%\"50\\% off\"%");
+        assert_eq!(text_pattern("A_b"), "%a\\_b%");
+    }
 }

@@ -32,6 +32,11 @@ use crate::import_plan::TxCache;
 use crate::rows::corrupt;
 
 mod batch;
+// The SQL both backends share: the same files, compiled once per backend.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "each backend compiles the shared SQL for itself"
+)]
 #[path = "../sql/mod.rs"]
 mod sql;
 

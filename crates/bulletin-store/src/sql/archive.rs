@@ -34,7 +34,7 @@ fn json_story(json: bulletin_core::StoryJson) -> Result<Story> {
 }
 
 async fn log_change(tx: &mut Tx, entity: &str, key: &str, op: &str) -> Result<()> {
-    super::log_change(&mut **tx, entity, key, op).await
+    super::log_change(tx, entity, key, op).await
 }
 
 impl BackendImport {
@@ -66,7 +66,7 @@ impl BackendImport {
                     if base.is_empty() {
                         base = "tag".to_owned();
                     }
-                    let like = format!("{}%", base.replace('%', "").replace('_', ""));
+                    let like = format!("{}%", base.replace(['%', '_'], ""));
                     let taken: Vec<String> =
                         sqlx::query_scalar("SELECT slug FROM tags WHERE slug LIKE $1")
                             .bind(&like)

@@ -26,6 +26,11 @@ use crate::rows::parse_date;
 use crate::{Result, StoreError};
 
 mod batch;
+// The SQL both backends share: the same files, compiled once per backend.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "each backend compiles the shared SQL for itself"
+)]
 #[path = "../sql/mod.rs"]
 mod sql;
 
