@@ -40,7 +40,7 @@ use std::time::Duration;
 
 use bulletin_core::render::escape_html as escape;
 use bulletin_core::{Date, IssueStatus, Story, gazetteer, slugify};
-use bulletin_store::{Store, StoreError, StoryQuery};
+use bulletin_store::{PublicSite, StoreError, StoryQuery};
 use serde::Serialize;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::{Count, TopDocs};
@@ -403,7 +403,7 @@ impl SearchIndex {
     /// Applies every change the store logged since the index's last commit (or
     /// rebuilds, when far behind or when the store is not the one indexed).
     /// Returns the sequence the index now reflects.
-    pub async fn catch_up(&self, store: &dyn Store) -> Result<i64, SearchError> {
+    pub async fn catch_up<S: PublicSite + ?Sized>(&self, store: &S) -> Result<i64, SearchError> {
         let _one = self.inner.updating.lock().await;
         if !self.is_writer() && !self.refresh_from_disk()? {
             return Ok(self.applied_seq());
@@ -495,9 +495,9 @@ impl SearchIndex {
 
     /// Rebuilds the index from the whole store; searches see the old index until
     /// the new one is committed. `progress(done, total)` is called as it goes.
-    pub async fn rebuild(
+    pub async fn rebuild<S: PublicSite + ?Sized>(
         &self,
-        store: &dyn Store,
+        store: &S,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<i64, SearchError> {
         let _one = self.inner.updating.lock().await;
@@ -510,9 +510,9 @@ impl SearchIndex {
         self.catch_up(store).await.map(|s| s.max(seq))
     }
 
-    async fn rebuild_locked(
+    async fn rebuild_locked<S: PublicSite + ?Sized>(
         &self,
-        store: &dyn Store,
+        store: &S,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<i64, SearchError> {
         let outcome = self.rebuild_uncommitted(store, progress).await;
@@ -536,9 +536,9 @@ impl SearchIndex {
         }
     }
 
-    async fn rebuild_uncommitted(
+    async fn rebuild_uncommitted<S: PublicSite + ?Sized>(
         &self,
-        store: &dyn Store,
+        store: &S,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<i64, SearchError> {
         // Changes after this sequence may or may not be in what is read; the next
@@ -623,7 +623,11 @@ impl SearchIndex {
 
     /// Keeps the index caught up with `store`, checking every `every`, until the
     /// returned task is aborted.
-    pub fn follow(&self, store: Arc<dyn Store>, every: Duration) -> tokio::task::JoinHandle<()> {
+    pub fn follow<S: PublicSite + ?Sized + 'static>(
+        &self,
+        store: Arc<S>,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             let mut failures = 0u32;
@@ -925,7 +929,11 @@ struct IssueStatuses(HashMap<u32, Option<IssueStatus>>);
 
 impl IssueStatuses {
     /// Only stories of published issues (or of none) are for visitors.
-    async fn is_public(&mut self, store: &dyn Store, story: &Story) -> Result<bool, StoreError> {
+    async fn is_public<S: PublicSite + ?Sized>(
+        &mut self,
+        store: &S,
+        story: &Story,
+    ) -> Result<bool, StoreError> {
         let Some(issue) = story.issue else {
             return Ok(true);
         };

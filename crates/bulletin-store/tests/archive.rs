@@ -11,24 +11,7 @@ use bulletin_core::subscriber::{Plan, SubscriberStatus};
 use bulletin_core::{IssueStatus, Publication, Tag};
 use bulletin_store::{Actor, DeskQuery, NewDraft, RestorePart, Store, StoreError};
 
-use super::{CaseFn, Ctx, date, in_issue, put, story};
-
-macro_rules! archive_cases {
-    ($($name:ident),* $(,)?) => {
-        vec![$((concat!("archive_", stringify!($name)), (|ctx| Box::pin($name(ctx))) as CaseFn)),*]
-    };
-}
-
-pub fn cases() -> Vec<(&'static str, CaseFn)> {
-    archive_cases![
-        redirects,
-        imported_drafts,
-        scheduled_stories_publish_once,
-        tag_descriptions,
-        backup_restores_exactly,
-        restore_refuses_inconsistent_backups,
-    ]
-}
+use super::{Ctx, date, in_issue, put, story};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -39,7 +22,7 @@ fn redirect(from: &str, to: &str) -> Redirect {
     }
 }
 
-async fn redirects(ctx: Ctx) {
+pub(crate) async fn redirects(ctx: Ctx) {
     let s = &ctx.store;
     assert!(s.is_empty().await.unwrap());
     let before = s.last_change().await.unwrap();
@@ -119,7 +102,7 @@ fn draft(story: bulletin_core::Story, status: &'static str, at: Option<i64>) -> 
     }
 }
 
-async fn imported_drafts(ctx: Ctx) {
+pub(crate) async fn imported_drafts(ctx: Ctx) {
     let s = &ctx.store;
     put(s, vec![story("Already public", date(2021, 7, 1))]).await;
     let before = s.last_change().await.unwrap();
@@ -195,7 +178,7 @@ async fn imported_drafts(ctx: Ctx) {
     assert_eq!(statuses, ["draft", "pending", "private", "draft"]);
 }
 
-async fn scheduled_stories_publish_once(ctx: Ctx) {
+pub(crate) async fn scheduled_stories_publish_once(ctx: Ctx) {
     let s = &ctx.store;
     let actor = Actor::system("test");
     s.create_issue(3, Some(date(2021, 8, 1)), &actor, NOW)
@@ -240,7 +223,7 @@ async fn scheduled_stories_publish_once(ctx: Ctx) {
     assert_eq!(s.publish_due_stories(NOW + 60).await.unwrap(), ["later"]);
 }
 
-async fn tag_descriptions(ctx: Ctx) {
+pub(crate) async fn tag_descriptions(ctx: Ctx) {
     let s = &ctx.store;
     let tag = |name: &str, slug: &str, description: &str| Tag {
         name: name.to_owned(),
@@ -487,7 +470,7 @@ async fn rich_archive(dir: &std::path::Path) -> Arc<dyn Store> {
     s
 }
 
-async fn backup_restores_exactly(ctx: Ctx) {
+pub(crate) async fn backup_restores_exactly(ctx: Ctx) {
     let dir = tempfile::tempdir().unwrap();
     let source = rich_archive(dir.path()).await;
     let taken = full(&source).await;
@@ -536,7 +519,7 @@ async fn backup_restores_exactly(ctx: Ctx) {
     );
 }
 
-async fn restore_refuses_inconsistent_backups(ctx: Ctx) {
+pub(crate) async fn restore_refuses_inconsistent_backups(ctx: Ctx) {
     let dir = tempfile::tempdir().unwrap();
     let source = rich_archive(dir.path()).await;
     let mut broken = full(&source).await;

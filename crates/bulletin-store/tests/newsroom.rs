@@ -6,28 +6,7 @@ use bulletin_core::staff::Role;
 use bulletin_core::{IssueRef, IssueStatus};
 use bulletin_store::{Actor, DeskQuery, DeskState, SaveOutcome, StoreError, StoryQuery};
 
-use super::{CaseFn, Ctx, date, put, story};
-
-macro_rules! newsroom_cases {
-    ($($name:ident),* $(,)?) => {
-        vec![$((concat!("newsroom_", stringify!($name)), (|ctx| Box::pin($name(ctx))) as CaseFn)),*]
-    };
-}
-
-pub fn cases() -> Vec<(&'static str, CaseFn)> {
-    newsroom_cases![
-        sessions,
-        login_failures,
-        drafts_are_not_public,
-        issue_publish_flow,
-        edit_conflict_and_history,
-        published_story_edits,
-        scheduled_issue_fires_once,
-        refusals,
-        desk_filters,
-        api_tokens,
-    ]
-}
+use super::{Ctx, date, put, story};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -58,7 +37,7 @@ async fn new_draft(ctx: &Ctx, headline: &str, actor: &Actor) -> String {
     .0
 }
 
-async fn sessions(ctx: Ctx) {
+pub(crate) async fn sessions(ctx: Ctx) {
     let s = &ctx.store;
     let user = s
         .create_user("a@example.org", Role::Contributor, "$argon2id$v=19$x")
@@ -110,7 +89,7 @@ async fn sessions(ctx: Ctx) {
     assert!(s.session("hash-3").await.unwrap().is_none());
 }
 
-async fn login_failures(ctx: Ctx) {
+pub(crate) async fn login_failures(ctx: Ctx) {
     let s = &ctx.store;
     for t in [NOW, NOW + 10, NOW + 20] {
         s.record_login_failure("account:a@example.org", t, t - 3600)
@@ -150,7 +129,7 @@ async fn login_failures(ctx: Ctx) {
     assert_eq!(s.login_failures("address:127.0.0.1", 0).await.unwrap(), 1);
 }
 
-async fn drafts_are_not_public(ctx: Ctx) {
+pub(crate) async fn drafts_are_not_public(ctx: Ctx) {
     let s = &ctx.store;
     let actor = editor(&ctx, "e@example.org").await;
     put(s, vec![story("Published already", date(2021, 7, 1))]).await;
@@ -198,7 +177,7 @@ async fn drafts_are_not_public(ctx: Ctx) {
     );
 }
 
-async fn issue_publish_flow(ctx: Ctx) {
+pub(crate) async fn issue_publish_flow(ctx: Ctx) {
     let s = &ctx.store;
     let actor = editor(&ctx, "e@example.org").await;
     s.create_issue(501, Some(date(2021, 7, 22)), &actor, NOW)
@@ -308,7 +287,7 @@ async fn issue_publish_flow(ctx: Ctx) {
     assert_eq!((summary[0].number, summary[0].stories), (501, 2));
 }
 
-async fn edit_conflict_and_history(ctx: Ctx) {
+pub(crate) async fn edit_conflict_and_history(ctx: Ctx) {
     let s = &ctx.store;
     let alice = editor(&ctx, "alice@example.org").await;
     let bob = editor(&ctx, "bob@example.org").await;
@@ -389,7 +368,7 @@ async fn edit_conflict_and_history(ctx: Ctx) {
     );
 }
 
-async fn published_story_edits(ctx: Ctx) {
+pub(crate) async fn published_story_edits(ctx: Ctx) {
     let s = &ctx.store;
     let actor = editor(&ctx, "e@example.org").await;
     // An imported story, never edited in the newsroom: version 0.
@@ -454,7 +433,7 @@ async fn published_story_edits(ctx: Ctx) {
     );
 }
 
-async fn scheduled_issue_fires_once(ctx: Ctx) {
+pub(crate) async fn scheduled_issue_fires_once(ctx: Ctx) {
     let s = &ctx.store;
     let actor = editor(&ctx, "e@example.org").await;
     s.create_issue(7, Some(date(2021, 7, 22)), &actor, NOW)
@@ -494,7 +473,7 @@ async fn scheduled_issue_fires_once(ctx: Ctx) {
     assert_eq!(publishes[0].actor, "scheduler");
 }
 
-async fn refusals(ctx: Ctx) {
+pub(crate) async fn refusals(ctx: Ctx) {
     let s = &ctx.store;
     let actor = editor(&ctx, "e@example.org").await;
     s.create_issue(1, Some(date(2021, 1, 7)), &actor, NOW)
@@ -608,7 +587,7 @@ async fn refusals(ctx: Ctx) {
     assert_eq!(total, 3);
 }
 
-async fn desk_filters(ctx: Ctx) {
+pub(crate) async fn desk_filters(ctx: Ctx) {
     let s = &ctx.store;
     let alice = editor(&ctx, "alice@example.org").await;
     let bob = editor(&ctx, "bob@example.org").await;
@@ -668,7 +647,7 @@ async fn desk_filters(ctx: Ctx) {
     assert_eq!((page.0.len(), page.1), (1, 3));
 }
 
-async fn api_tokens(ctx: Ctx) {
+pub(crate) async fn api_tokens(ctx: Ctx) {
     let s = &ctx.store;
     let user = s
         .create_user("bot@example.org", Role::Editor, "$argon2id$v=19$x")

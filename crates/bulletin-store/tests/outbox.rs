@@ -8,24 +8,7 @@ use bulletin_store::{
     Actor, NewSubscriber, SendOutcome, SendProgress, StoreError, SubscriberQuery,
 };
 
-use super::{CaseFn, Ctx, date, put, story};
-
-macro_rules! outbox_cases {
-    ($($name:ident),* $(,)?) => {
-        vec![$((concat!("outbox_", stringify!($name)), (|ctx| Box::pin($name(ctx))) as CaseFn)),*]
-    };
-}
-
-pub fn cases() -> Vec<(&'static str, CaseFn)> {
-    outbox_cases![
-        queueing_follows_the_list,
-        claims_are_shared_and_fenced,
-        outcomes,
-        batched_outcomes_and_releases,
-        one_issue_at_a_time_and_previews,
-        a_standing_sender_finds_due_issues,
-    ]
-}
+use super::{Ctx, date, put, story};
 
 const NOW: i64 = 1_800_000_000;
 const LEASE: i64 = 300;
@@ -59,7 +42,7 @@ async fn setup(ctx: &Ctx, n: usize) {
     tx.commit().await.unwrap();
 }
 
-async fn queueing_follows_the_list(ctx: Ctx) {
+pub(crate) async fn queueing_follows_the_list(ctx: Ctx) {
     setup(&ctx, 100).await;
     let s = &ctx.store;
     let active = s
@@ -103,7 +86,7 @@ async fn queueing_follows_the_list(ctx: Ctx) {
     );
 }
 
-async fn claims_are_shared_and_fenced(ctx: Ctx) {
+pub(crate) async fn claims_are_shared_and_fenced(ctx: Ctx) {
     setup(&ctx, 300).await;
     let s = &ctx.store;
     let queued = s.queue_issue(7, NOW).await.unwrap();
@@ -158,7 +141,7 @@ async fn claims_are_shared_and_fenced(ctx: Ctx) {
     assert_eq!((p.sent, p.sending, p.total()), (1, queued - 1, queued));
 }
 
-async fn outcomes(ctx: Ctx) {
+pub(crate) async fn outcomes(ctx: Ctx) {
     setup(&ctx, 10).await;
     let s = &ctx.store;
     s.queue_issue(7, NOW).await.unwrap();
@@ -212,7 +195,7 @@ async fn outcomes(ctx: Ctx) {
     assert_eq!((p.sent, p.failed, p.queued), (1, 1, 0));
 }
 
-async fn batched_outcomes_and_releases(ctx: Ctx) {
+pub(crate) async fn batched_outcomes_and_releases(ctx: Ctx) {
     setup(&ctx, 20).await;
     let s = &ctx.store;
     s.queue_issue(7, NOW).await.unwrap();
@@ -294,7 +277,7 @@ async fn batched_outcomes_and_releases(ctx: Ctx) {
     assert_eq!(taken_ids, held);
 }
 
-async fn one_issue_at_a_time_and_previews(ctx: Ctx) {
+pub(crate) async fn one_issue_at_a_time_and_previews(ctx: Ctx) {
     setup(&ctx, 30).await;
     let s = &ctx.store;
     let mut st = story("In issue eight", date(2021, 7, 25));
@@ -370,7 +353,7 @@ async fn one_issue_at_a_time_and_previews(ctx: Ctx) {
     assert_eq!(newcomer.message_key, joined[0].message_key);
 }
 
-async fn a_standing_sender_finds_due_issues(ctx: Ctx) {
+pub(crate) async fn a_standing_sender_finds_due_issues(ctx: Ctx) {
     setup(&ctx, 20).await;
     let s = &ctx.store;
     assert_eq!(

@@ -4,23 +4,7 @@
 use bulletin_core::subscriber::{Plan, SubscriberStatus};
 use bulletin_store::{NewSubscriber, StoreError, SubscriberPut, SubscriberQuery};
 
-use super::{CaseFn, Ctx};
-
-macro_rules! subscriber_cases {
-    ($($name:ident),* $(,)?) => {
-        vec![$((concat!("subscribers_", stringify!($name)), (|ctx| Box::pin($name(ctx))) as CaseFn)),*]
-    };
-}
-
-pub fn cases() -> Vec<(&'static str, CaseFn)> {
-    subscriber_cases![
-        life_of_a_subscriber,
-        lists_and_counts,
-        imports_respect_consent,
-        secrets_and_spent_tokens,
-        reader_sessions_and_private_feeds,
-    ]
-}
+use super::Ctx;
 
 const NOW: i64 = 1_800_000_000;
 
@@ -33,7 +17,7 @@ fn new(email: &str, plan: Plan, status: SubscriberStatus) -> NewSubscriber {
     }
 }
 
-async fn life_of_a_subscriber(ctx: Ctx) {
+pub(crate) async fn life_of_a_subscriber(ctx: Ctx) {
     let s = &ctx.store;
     let added = s
         .add_subscriber(
@@ -105,7 +89,7 @@ async fn life_of_a_subscriber(ctx: Ctx) {
     assert!(s.subscriber("nobody@example.org").await.unwrap().is_none());
 }
 
-async fn lists_and_counts(ctx: Ctx) {
+pub(crate) async fn lists_and_counts(ctx: Ctx) {
     let s = &ctx.store;
     let mut tx = s.begin_import().await.unwrap();
     let list: Vec<NewSubscriber> = (0..25)
@@ -158,7 +142,7 @@ async fn lists_and_counts(ctx: Ctx) {
     assert!(confirmed.iter().all(|x| x.confirmed_at == Some(NOW)));
 }
 
-async fn imports_respect_consent(ctx: Ctx) {
+pub(crate) async fn imports_respect_consent(ctx: Ctx) {
     let s = &ctx.store;
     for (email, status) in [
         ("left@example.org", SubscriberStatus::Unsubscribed),
@@ -234,7 +218,7 @@ async fn imports_respect_consent(ctx: Ctx) {
     assert!(s.subscriber("ghost@example.org").await.unwrap().is_none());
 }
 
-async fn secrets_and_spent_tokens(ctx: Ctx) {
+pub(crate) async fn secrets_and_spent_tokens(ctx: Ctx) {
     let s = &ctx.store;
     // Two instances on one database agree on the secret: the first one kept wins.
     let other = bulletin_store::open(&ctx.url).await.unwrap();
@@ -279,7 +263,7 @@ async fn secrets_and_spent_tokens(ctx: Ctx) {
     );
 }
 
-async fn reader_sessions_and_private_feeds(ctx: Ctx) {
+pub(crate) async fn reader_sessions_and_private_feeds(ctx: Ctx) {
     let s = &ctx.store;
     let paid = s
         .add_subscriber(

@@ -1,6 +1,8 @@
-//! The store's conformance suite: the same cases run against SQLite (always) and
-//! PostgreSQL (at `BULLETIN_TEST_POSTGRES_URL`; skipped when unset, except under
-//! `CI=true`, where that is a failure). Each case gets a fresh, empty store.
+//! The store's conformance suite: the same cases run against SQLite and
+//! PostgreSQL (a scratch database on `BULLETIN_TEST_POSTGRES_URL` or the machine
+//! default; unreachable, it fails saying how to provide one, or is a counted skip
+//! with `BULLETIN_ALLOW_SKIP=1`), one test per case and backend. Each case gets a
+//! fresh, empty store.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -11,6 +13,7 @@ use bulletin_core::{
     Access, Copyright, Date, Dateline, IssueRef, IssueStatus, Publication, Story, slugify,
 };
 use bulletin_store::{PutOutcome, Store, StoreError, StoryQuery};
+use bulletin_test_support::TempPostgres;
 
 /// What a case gets: a fresh store, and the URL to open it again.
 struct Ctx {
@@ -18,51 +21,93 @@ struct Ctx {
     url: String,
 }
 
+/// A conformance case: what it checks, on the store it is given.
 type CaseFn = fn(Ctx) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        vec![$((stringify!($name), (|ctx| Box::pin(conformance::$name(ctx))) as CaseFn)),*]
+/// One test per case and backend, `conformance::sqlite::NAME` and
+/// `conformance::postgres::NAME`, each on a fresh, empty store (so one
+/// failure hides no other case, and `cargo test -- --list` shows them all).
+macro_rules! conformance {
+    ($($name:ident => $case:path),* $(,)?) => {
+        mod conformance {
+            mod sqlite {
+                use crate::*;
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        run_on_sqlite(|ctx| Box::pin($case(ctx))).await;
+                    }
+                )*
+            }
+            mod postgres {
+                use crate::*;
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        run_on_postgres(|ctx| Box::pin($case(ctx))).await;
+                    }
+                )*
+            }
+        }
     };
 }
 
-fn all_cases() -> Vec<(&'static str, CaseFn)> {
-    cases![
-        fresh_store,
-        round_trip,
-        publication,
-        slug_collisions,
-        reput_unchanged,
-        corrected_body,
-        same_key_twice_in_one_batch,
-        rollback_leaves_nothing,
-        drop_without_commit_leaves_nothing,
-        issues_and_positions,
-        issue_date_not_replaced_by_none,
-        tags_with_counts,
-        filters,
-        keyset_pagination,
-        change_log,
-        counts_and_years,
-        invalid_story_rejected,
-        large_batch,
-        two_stores_in_parallel,
-        site_filters,
-        offset_pages,
-        archive_lists,
-        latest_and_neighbour_issues,
-        story_index_pages,
-        latest_change,
-        repeated_values,
-        delete_and_issue_status,
-        staff_accounts,
-    ]
-    .into_iter()
-    .chain(newsroom::cases())
-    .chain(archive::cases())
-    .chain(subscribers::cases())
-    .chain(outbox::cases())
-    .collect()
+conformance! {
+    fresh_store => site_cases::fresh_store,
+    round_trip => site_cases::round_trip,
+    publication => site_cases::publication,
+    slug_collisions => site_cases::slug_collisions,
+    reput_unchanged => site_cases::reput_unchanged,
+    corrected_body => site_cases::corrected_body,
+    same_key_twice_in_one_batch => site_cases::same_key_twice_in_one_batch,
+    rollback_leaves_nothing => site_cases::rollback_leaves_nothing,
+    drop_without_commit_leaves_nothing => site_cases::drop_without_commit_leaves_nothing,
+    issues_and_positions => site_cases::issues_and_positions,
+    issue_date_not_replaced_by_none => site_cases::issue_date_not_replaced_by_none,
+    tags_with_counts => site_cases::tags_with_counts,
+    filters => site_cases::filters,
+    keyset_pagination => site_cases::keyset_pagination,
+    change_log => site_cases::change_log,
+    counts_and_years => site_cases::counts_and_years,
+    invalid_story_rejected => site_cases::invalid_story_rejected,
+    large_batch => site_cases::large_batch,
+    two_stores_in_parallel => site_cases::two_stores_in_parallel,
+    site_filters => site_cases::site_filters,
+    offset_pages => site_cases::offset_pages,
+    archive_lists => site_cases::archive_lists,
+    latest_and_neighbour_issues => site_cases::latest_and_neighbour_issues,
+    story_index_pages => site_cases::story_index_pages,
+    latest_change => site_cases::latest_change,
+    repeated_values => site_cases::repeated_values,
+    delete_and_issue_status => site_cases::delete_and_issue_status,
+    staff_accounts => site_cases::staff_accounts,
+    newsroom_sessions => newsroom::sessions,
+    newsroom_login_failures => newsroom::login_failures,
+    newsroom_drafts_are_not_public => newsroom::drafts_are_not_public,
+    newsroom_issue_publish_flow => newsroom::issue_publish_flow,
+    newsroom_edit_conflict_and_history => newsroom::edit_conflict_and_history,
+    newsroom_published_story_edits => newsroom::published_story_edits,
+    newsroom_scheduled_issue_fires_once => newsroom::scheduled_issue_fires_once,
+    newsroom_refusals => newsroom::refusals,
+    newsroom_desk_filters => newsroom::desk_filters,
+    newsroom_api_tokens => newsroom::api_tokens,
+    archive_redirects => archive::redirects,
+    archive_imported_drafts => archive::imported_drafts,
+    archive_scheduled_stories_publish_once => archive::scheduled_stories_publish_once,
+    archive_tag_descriptions => archive::tag_descriptions,
+    archive_backup_restores_exactly => archive::backup_restores_exactly,
+    archive_restore_refuses_inconsistent_backups => archive::restore_refuses_inconsistent_backups,
+    subscribers_life_of_a_subscriber => subscribers::life_of_a_subscriber,
+    subscribers_lists_and_counts => subscribers::lists_and_counts,
+    subscribers_imports_respect_consent => subscribers::imports_respect_consent,
+    subscribers_secrets_and_spent_tokens => subscribers::secrets_and_spent_tokens,
+    subscribers_reader_sessions_and_private_feeds => subscribers::reader_sessions_and_private_feeds,
+    outbox_queueing_follows_the_list => outbox::queueing_follows_the_list,
+    outbox_claims_are_shared_and_fenced => outbox::claims_are_shared_and_fenced,
+    outbox_outcomes => outbox::outcomes,
+    outbox_batched_outcomes_and_releases => outbox::batched_outcomes_and_releases,
+    outbox_one_issue_at_a_time_and_previews => outbox::one_issue_at_a_time_and_previews,
+    outbox_a_standing_sender_finds_due_issues => outbox::a_standing_sender_finds_due_issues,
 }
 
 mod archive;
@@ -73,31 +118,25 @@ mod subscribers;
 // ---------------------------------------------------------------------------------
 // Runners
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_conformance() {
+/// Runs `case` on a fresh SQLite store.
+async fn run_on_sqlite(case: CaseFn) {
     let dir = tempfile::tempdir().unwrap();
-    for (i, (name, case)) in all_cases().into_iter().enumerate() {
-        // A nested directory that does not exist yet: open creates it.
-        let url = format!("sqlite://{}/case-{i}/sub/bulletin.db", dir.path().display());
-        let store = bulletin_store::open(&url).await.unwrap();
-        assert_eq!(store.backend(), "sqlite");
-        eprintln!("sqlite: {name}");
-        case(Ctx { store, url }).await;
-    }
+    // A nested directory that does not exist yet: open creates it.
+    let url = format!("sqlite://{}/case/sub/bulletin.db", dir.path().display());
+    let store = bulletin_store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    case(Ctx { store, url }).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_conformance() {
-    let Some(db) = pg::create().await else {
+/// Runs `case` on a fresh PostgreSQL store (a scratch database of its own).
+async fn run_on_postgres(case: CaseFn) {
+    let Some(db) = TempPostgres::create_or_skip().await else {
         return;
     };
-    for (i, (name, case)) in all_cases().into_iter().enumerate() {
-        let url = db.schema(&format!("case_{i}")).await.unwrap();
-        let store = bulletin_store::open(&url).await.unwrap();
-        assert_eq!(store.backend(), "postgres");
-        eprintln!("postgres: {name}");
-        case(Ctx { store, url }).await;
-    }
+    let url = db.schema("conformance").await.unwrap();
+    let store = bulletin_store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), "postgres");
+    case(Ctx { store, url }).await;
     db.drop_now().await;
 }
 
@@ -263,7 +302,7 @@ async fn sqlite_upgrade_from_0001() {
 
 #[tokio::test]
 async fn postgres_upgrade_from_0001() {
-    let Some(db) = pg::create().await else {
+    let Some(db) = TempPostgres::create_or_skip().await else {
         return;
     };
     let url = db.schema("upgrade").await.unwrap();
@@ -285,25 +324,6 @@ async fn postgres_upgrade_from_0001() {
     check_upgraded(&store).await;
     drop(store);
     db.drop_now().await;
-}
-
-mod pg {
-    use bulletin_store::testing::TempPostgres;
-
-    const SKIP: &str = "SKIP: PostgreSQL conformance tests (set BULLETIN_TEST_POSTGRES_URL)";
-
-    /// A scratch database, or `None` (after printing the skip line) when no server
-    /// is configured — which fails under `CI=true`.
-    pub async fn create() -> Option<TempPostgres> {
-        let Ok(admin_url) = std::env::var("BULLETIN_TEST_POSTGRES_URL") else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("CI=true but BULLETIN_TEST_POSTGRES_URL is not set");
-            }
-            println!("{SKIP}");
-            return None;
-        };
-        Some(TempPostgres::create(&admin_url).await.unwrap())
-    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -470,7 +490,7 @@ async fn raw_sql(ctx: &Ctx, sqlite: &str, postgres: &str) {
 // ---------------------------------------------------------------------------------
 // The cases
 
-mod conformance {
+mod site_cases {
     use super::*;
 
     pub async fn fresh_store(ctx: Ctx) {

@@ -1,49 +1,23 @@
-//! What both backends share: turning stories into rows and rows back into stories,
-//! the content hash, the cursor, and the batch-import planner. The planner decides
-//! what to write; the [`Backend`] trait (one implementation per database) writes it,
-//! a whole batch per statement.
+//! The batch-import planner: decides what `put_stories` writes (new stories under
+//! free slugs, updates that keep a revision, issues and tags created on first use,
+//! change-log entries), and leaves the writing to a [`BatchWriter`], one per
+//! database, which writes a whole batch per statement.
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use bulletin_core::{Access, Copyright, Date, Dateline, IssueRef, Story, slugify};
+use bulletin_core::{Date, Story, slugify};
 use sha2::{Digest, Sha256};
 
+use crate::rows::corrupt;
 use crate::{PutOutcome, Result, StoreError};
 
 /// Most stories planned together: bounds statement sizes and memory per round.
 pub(crate) const MAX_BATCH: usize = 2000;
 
-/// Page size cap of [`crate::StoryQuery::limit`].
-pub(crate) const MAX_PAGE: u32 = 10_000;
-
-pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
-/// A unique-constraint violation as [`crate::StoreError::Duplicate`].
-pub(crate) fn duplicate(e: sqlx::Error, what: &'static str, key: &str) -> crate::StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => crate::StoreError::Duplicate {
-            what,
-            key: key.to_owned(),
-        },
-        _ => e.into(),
-    }
-}
-
-pub(crate) fn parse_date(s: &str) -> Result<Date> {
-    s.parse::<Date>()
-        .map_err(|e| corrupt(format_args!("bad date {s:?}: {e}")))
-}
-
 fn json_list(values: &[String]) -> String {
     // Serialising a slice of strings cannot fail.
     serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
-}
-
-fn parse_list(field: &str, json: &str) -> Result<Vec<String>> {
-    serde_json::from_str(json).map_err(|e| corrupt(format_args!("{field} {json:?}: {e}")))
 }
 
 /// A story ready to be written: validated, with its key, hash and JSON columns.
@@ -225,7 +199,7 @@ pub(crate) struct TxCache {
 /// The writes of one batch; one implementation per database, each one statement (or
 /// a few chunked statements) per call.
 #[async_trait]
-pub(crate) trait Backend: Send {
+pub(crate) trait BatchWriter: Send {
     async fn lookup_existing(&mut self, keys: &[&str]) -> Result<Vec<Existing>>;
     /// (id, number, date, highest position so far or 0)
     async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<LoadedIssue>>;
@@ -279,7 +253,7 @@ fn next_free_slug(base: &str, taken: &HashSet<String>, hint: &mut HashMap<String
 
 /// Plans and writes one batch (natural keys unique within it); fills `out` at the
 /// stories' input positions.
-pub(crate) async fn put_batch<B: Backend + ?Sized>(
+pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
     b: &mut B,
     cache: &mut TxCache,
     batch: &[Prepared],
@@ -627,385 +601,9 @@ impl Children {
     }
 }
 
-/// A `stories` row as read, before it becomes a [`Story`].
-pub(crate) struct StoryRow {
-    pub id: i64,
-    pub slug: String,
-    pub headline: String,
-    pub dateline_date: String,
-    pub year_inferred: bool,
-    pub credit: String,
-    pub places: String,
-    pub body: String,
-    pub tags: String,
-    pub countries: String,
-    pub issue_id: Option<i64>,
-    pub issue_number: i64,
-    pub issue_date: Option<String>,
-    pub issue_position: i64,
-    pub first_published: bool,
-    pub copyright_holder: String,
-    pub copyright_year: i64,
-    pub access: String,
-}
-
-impl StoryRow {
-    /// The keyset cursor that continues after this row.
-    pub fn cursor(&self) -> String {
-        encode_cursor(&Cursor {
-            date: self.dateline_date.clone(),
-            issue_number: self.issue_number,
-            position: self.issue_position,
-            id: self.id,
-        })
-    }
-
-    pub fn into_story(self) -> Result<Story> {
-        let issue = match self.issue_id {
-            Some(_) => Some(IssueRef {
-                number: u32::try_from(self.issue_number).map_err(|_| {
-                    corrupt(format_args!(
-                        "story {}: issue {}",
-                        self.slug, self.issue_number
-                    ))
-                })?,
-                date: self.issue_date.as_deref().map(parse_date).transpose()?,
-            }),
-            None => None,
-        };
-        Ok(Story {
-            dateline: Dateline {
-                places: parse_list("places", &self.places)?,
-                date: parse_date(&self.dateline_date)?,
-                year_inferred: self.year_inferred,
-                credit: self.credit,
-            },
-            body: parse_list("body", &self.body)?,
-            tags: parse_list("tags", &self.tags)?,
-            countries: parse_list("countries", &self.countries)?,
-            issue,
-            first_published: self.first_published,
-            copyright: Copyright {
-                holder: self.copyright_holder,
-                year: i16::try_from(self.copyright_year).map_err(|_| {
-                    corrupt(format_args!(
-                        "story {}: copyright year {}",
-                        self.slug, self.copyright_year
-                    ))
-                })?,
-            },
-            access: Access::parse(&self.access).ok_or_else(|| {
-                corrupt(format_args!(
-                    "story {}: access {:?}",
-                    self.slug, self.access
-                ))
-            })?,
-            headline: self.headline,
-            slug: self.slug,
-        })
-    }
-}
-
-/// Where a page of the newest-first listing ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Cursor {
-    pub date: String,
-    pub issue_number: i64,
-    pub position: i64,
-    pub id: i64,
-}
-
-pub(crate) fn encode_cursor(c: &Cursor) -> String {
-    format!("{}_{}_{}_{}", c.date, c.issue_number, c.position, c.id)
-}
-
-pub(crate) fn decode_cursor(s: &str) -> Result<Cursor> {
-    let bad = || StoreError::BadCursor(s.to_owned());
-    let mut parts = s.rsplitn(4, '_');
-    let id = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let position = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let issue_number = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let date = parts.next().ok_or_else(bad)?;
-    // Only a real date goes back into SQL.
-    let date = date.parse::<Date>().map_err(|_| bad())?.to_string();
-    Ok(Cursor {
-        date,
-        issue_number,
-        position,
-        id,
-    })
-}
-
-/// A piece of a listing query: SQL text, or a value each backend binds.
-pub(crate) enum Piece {
-    Sql(String),
-    /// A column that must not pick the index: SQLite writes it as `+column`.
-    /// Testing a story's side rows for a value must look them up by story id
-    /// (primary key), not scan the value's rows in the `*_newest` index, which
-    /// SQLite (without statistics) would otherwise prefer.
-    Unindexed(String),
-    Int(i64),
-    Text(String),
-    /// `YYYY-MM-DD` (PostgreSQL casts it to `date`).
-    Date(String),
-}
-
-/// What a listing query reads.
-pub(crate) enum Select<'a> {
-    /// `count(*)` of the matching stories; cursor, offset and limit ignored.
-    Count,
-    /// A page of stories: these columns of `stories s`, one more row than the
-    /// page size (see [`into_page`]).
-    Page { columns: &'a str, limit: u32 },
-}
-
-/// The query of [`crate::Store::stories`] and [`crate::Store::count_stories`],
-/// for both backends.
-///
-/// It walks one table in listing order and tests every other filter on the rows it
-/// meets, stopping once the page is full:
-/// - with an issue, the issue's stories (`stories_by_issue`: a handful);
-/// - else with a place, country or tag (in that order: the likely rarest first),
-///   that value's index range in its side table (`story_*_newest`), whose rows copy
-///   their story's sort key;
-/// - else `stories` by `stories_newest`, which also serves the date bounds.
-///
-/// Offset and limit apply to the walk alone, on its index; only the page's stories
-/// are then read.
-///
-/// So a page costs its offset plus its length in index entries, not the number of
-/// stories matching, and a count reads no story rows unless an issue is given.
-pub(crate) fn listing(q: &crate::StoryQuery, select: Select<'_>) -> Result<Vec<Piece>> {
-    use Piece::{Date, Int, Sql, Text, Unindexed};
-    #[derive(PartialEq)]
-    enum Walk {
-        Stories,
-        Tags,
-        Countries,
-        Places,
-    }
-    let walk = if q.issue.is_some() {
-        Walk::Stories
-    } else if q.place.is_some() {
-        Walk::Places
-    } else if q.country.is_some() {
-        Walk::Countries
-    } else if q.tag.is_some() {
-        Walk::Tags
-    } else {
-        Walk::Stories
-    };
-    // `k`: the table whose sort-key columns the walk reads; `id`: the story id.
-    let (table, k, id) = match walk {
-        Walk::Stories => ("stories s", "s", "s.id"),
-        Walk::Tags => ("story_tags o", "o", "o.story_id"),
-        Walk::Countries => ("story_countries o", "o", "o.story_id"),
-        Walk::Places => ("story_places o", "o", "o.story_id"),
-    };
-    let order =
-        format!("{k}.dateline_date DESC, {k}.issue_number DESC, {k}.issue_position ASC, {id} ASC");
-    let mut out = vec![Sql(match &select {
-        Select::Count => format!("SELECT count(*) FROM {table}"),
-        // The page's sort keys first, from the walked index alone (skipped rows
-        // included); then only the page's stories.
-        Select::Page { columns, .. } => format!(
-            "SELECT {columns} FROM (SELECT {id} AS story_id, {k}.dateline_date, \
-             {k}.issue_number, {k}.issue_position FROM {table}"
-        ),
-    })];
-    let mut first = true;
-    let mut and = |out: &mut Vec<Piece>| {
-        out.push(Sql(if first { " WHERE " } else { " AND " }.into()));
-        first = false;
-    };
-    if let Some(n) = q.issue {
-        and(&mut out);
-        let sql = "s.issue_id = (SELECT id FROM issues WHERE number = ";
-        out.extend([Sql(sql.into()), Int(i64::from(n)), Sql(")".into())]);
-    }
-    // The walked table's own value is an index equality; any other is tested on
-    // each story the walk meets.
-    if let Some(tag) = &q.tag {
-        and(&mut out);
-        let by_name = "(SELECT id FROM tags WHERE name = ";
-        if walk == Walk::Tags {
-            out.push(Sql(format!("o.tag_id = {by_name}")));
-        } else {
-            out.extend([
-                Sql(format!(
-                    "EXISTS (SELECT 1 FROM story_tags x WHERE x.story_id = {id} AND "
-                )),
-                Unindexed("x.tag_id".into()),
-                Sql(format!(" = {by_name}")),
-            ]);
-        }
-        out.push(Text(tag.clone()));
-        out.push(Sql(if walk == Walk::Tags { ")" } else { "))" }.into()));
-    }
-    let mut side = |out: &mut Vec<Piece>, walked: bool, table: &str, column: &str, value| {
-        and(out);
-        if walked {
-            out.push(Sql(format!("o.{column} = ")));
-        } else {
-            out.extend([
-                Sql(format!(
-                    "EXISTS (SELECT 1 FROM {table} x WHERE x.story_id = {id} AND "
-                )),
-                Unindexed(format!("x.{column}")),
-                Sql(" = ".into()),
-            ]);
-        }
-        out.push(Text(value));
-        if !walked {
-            out.push(Sql(")".into()));
-        }
-    };
-    if let Some(code) = &q.country {
-        let walked = walk == Walk::Countries;
-        side(
-            &mut out,
-            walked,
-            "story_countries",
-            "code",
-            country_code(code),
-        );
-    }
-    if let Some(place) = &q.place {
-        let walked = walk == Walk::Places;
-        side(&mut out, walked, "story_places", "place", place.clone());
-    }
-    if let Some(from) = q.from {
-        and(&mut out);
-        out.push(Sql(format!("{k}.dateline_date >= ")));
-        out.push(Date(from.to_string()));
-    }
-    if let Some(to) = q.to {
-        and(&mut out);
-        out.push(Sql(format!("{k}.dateline_date <= ")));
-        out.push(Date(to.to_string()));
-    }
-    let Select::Page { limit, .. } = select else {
-        return Ok(out);
-    };
-    if let Some(after) = &q.after {
-        let c = decode_cursor(after)?;
-        and(&mut out);
-        out.extend([
-            Sql(format!("{k}.dateline_date <= ")),
-            Date(c.date.clone()),
-            Sql(format!(" AND ({k}.dateline_date < ")),
-            Date(c.date),
-            Sql(format!(" OR {k}.issue_number < ")),
-            Int(c.issue_number),
-            Sql(format!(" OR ({k}.issue_number = ")),
-            Int(c.issue_number),
-            Sql(format!(" AND ({k}.issue_position > ")),
-            Int(c.position),
-            Sql(format!(" OR ({k}.issue_position = ")),
-            Int(c.position),
-            Sql(format!(" AND {id} > ")),
-            Int(c.id),
-            Sql("))))".into()),
-        ]);
-    }
-    out.push(Sql(format!(" ORDER BY {order} LIMIT ")));
-    out.push(Int(i64::from(limit) + 1));
-    if q.offset > 0 {
-        out.push(Sql(" OFFSET ".into()));
-        out.push(Int(i64::from(q.offset)));
-    }
-    // CROSS JOIN: SQLite keeps the page outside.
-    out.push(Sql(
-        ") p CROSS JOIN stories s WHERE s.id = p.story_id ORDER BY p.dateline_date DESC, \
-         p.issue_number DESC, p.issue_position ASC, p.story_id ASC"
-            .into(),
-    ));
-    Ok(out)
-}
-
-/// A [`crate::StoryQuery::country`] as stored: codes are upper case.
-pub(crate) fn country_code(code: &str) -> String {
-    code.to_uppercase()
-}
-
-/// [`Story::url`] of a story known by its dateline date and slug.
-pub(crate) fn story_url(date: Date, slug: &str) -> String {
-    format!(
-        "/{:04}/{:02}/{:02}/{slug}/",
-        date.year(),
-        date.month(),
-        date.day()
-    )
-}
-
-/// Adds up story counts given as (a date in the month, stories), in any order and
-/// possibly several per month, into (year, month, stories), newest month first.
-pub(crate) fn months_from(counts: Vec<(String, i64)>) -> Result<Vec<(i16, i8, u64)>> {
-    let mut months: std::collections::BTreeMap<(i16, i8), u64> = Default::default();
-    for (day, n) in counts {
-        let d = parse_date(&day)?;
-        *months.entry((d.year(), d.month())).or_default() += u64::try_from(n).unwrap_or(0);
-    }
-    Ok(months
-        .into_iter()
-        .rev()
-        .map(|((y, m), n)| (y, m, n))
-        .collect())
-}
-
-/// The effective page size of a query: 0 means "as many as allowed".
-pub(crate) fn page_size(limit: u32) -> u32 {
-    if limit == 0 {
-        MAX_PAGE
-    } else {
-        limit.min(MAX_PAGE)
-    }
-}
-
-/// Splits `rows` (fetched with one extra) into a page and its continuation.
-pub(crate) fn into_page(mut rows: Vec<StoryRow>, limit: u32) -> Result<crate::StoryPage> {
-    let limit = limit as usize;
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(StoryRow::cursor)
-    } else {
-        None
-    };
-    let stories = rows
-        .into_iter()
-        .map(StoryRow::into_story)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(crate::StoryPage { stories, next })
-}
-
-pub(crate) fn revision(number: i64, content: &str, replaced_at: String) -> Result<crate::Revision> {
-    // Not `Story::try_from`: a stored revision is shown as it was, even if the
-    // rules have tightened since.
-    let story = crate::newsroom::story_from_content(&format!("revision {number}"), content)?;
-    Ok(crate::Revision {
-        number: u32::try_from(number).map_err(|_| corrupt(format_args!("revision {number}")))?,
-        story,
-        replaced_at,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursor_round_trip() {
-        let c = Cursor {
-            date: "2021-07-18".into(),
-            issue_number: -1,
-            position: 0,
-            id: 42,
-        };
-        assert_eq!(decode_cursor(&encode_cursor(&c)).unwrap(), c);
-        assert!(decode_cursor("nonsense").is_err());
-        assert!(decode_cursor("2021-13-01_1_1_1").is_err());
-        assert!(decode_cursor("x'; drop table stories; --_1_1_1").is_err());
-    }
 
     #[test]
     fn slugs_follow_wordpress() {
