@@ -3,6 +3,7 @@
 //!
 //! The export is generated into memory once, checked to import in full, and then
 //! read again and again; generating it is measured apart, as a peer.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use bulletin_import::wxr::synth::{Synth, generate};
 use bulletin_import::{Report, Settings, wxr};

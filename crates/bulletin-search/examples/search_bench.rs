@@ -29,6 +29,7 @@
 //! for the top 10 ids (no count, no snippets), which favours them. Counts are
 //! compared afterwards (untimed) as a sanity check; the run fails if bulletin
 //! finds nothing where a peer finds many.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::error::Error;

@@ -1,5 +1,6 @@
 //! bulletin-search's integration tests: a real store (SQLite, and PostgreSQL when
 //! `BULLETIN_TEST_POSTGRES_URL` is set), a real index on disk.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::sync::Arc;
 

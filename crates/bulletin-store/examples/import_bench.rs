@@ -3,6 +3,7 @@
 //! Puts N synthetic stories (default 100,000) in batches of 1,000 in one transaction,
 //! then puts them all again (all unchanged), and prints stories per second.
 //! A third argument `tx-per-batch` commits after every batch instead.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::time::Instant;
 

@@ -3,6 +3,7 @@
 //! subscribers (default 100,000), publishes an issue, then times queueing it for all
 //! of them (one statement) and claiming and recording every row in batches of 100,
 //! as a sender would. Prints figures; asserts nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::time::Instant;
 

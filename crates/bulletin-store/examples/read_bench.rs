@@ -1,6 +1,7 @@
 //! Read latency of the site's queries on a big store:
 //! `cargo run --release -p bulletin-store --example read_bench -- URL`
 //! (fill it first with `import_bench URL 1000000`). Prints each query's time.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::time::Instant;
 

@@ -3,6 +3,7 @@
 //! default; unreachable, it fails saying how to provide one, or is a counted skip
 //! with `BULLETIN_ALLOW_SKIP=1`), one test per case and backend. Each case gets a
 //! fresh, empty store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -17,6 +17,9 @@
 //! # }
 //! ```
 
+// Test code: a panic here is how a test reports a broken prerequisite.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod postgres;
 mod skip;
 pub mod smtp;
@@ -28,11 +31,16 @@ pub use skip::{skip_or_fail, skips, skips_allowed};
 
 /// The folder `shared/` beside the checkout (`<workspace>/../shared`).
 pub fn shared_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+    let workspace = workspace_root();
+    match workspace.parent() {
+        Some(parent) => parent.join("shared"),
+        None => workspace.join("../shared"),
+    }
 }
 
 /// `../shared/<relative>` when it exists. When it does not: a panic saying how to
 /// provide it, or (with `BULLETIN_ALLOW_SKIP=1`) a counted skip and `None`.
+#[track_caller]
 pub fn shared(relative: &str) -> Option<PathBuf> {
     let path = shared_root().join(relative);
     if path.exists() {
@@ -48,6 +56,7 @@ pub fn shared(relative: &str) -> Option<PathBuf> {
 
 /// The program `name` on `PATH`. When it is missing: a panic saying `how` to
 /// install it, or (with `BULLETIN_ALLOW_SKIP=1`) a counted skip and `None`.
+#[track_caller]
 pub fn tool(name: &str, how: &str) -> Option<PathBuf> {
     if let Some(found) = on_path(name) {
         return Some(found);
@@ -73,5 +82,10 @@ fn is_executable(path: &std::path::Path) -> bool {
 
 /// The workspace folder (the checkout).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // crates/bulletin-test-support → the workspace, two levels up.
+    match manifest.ancestors().nth(2) {
+        Some(workspace) => workspace.to_path_buf(),
+        None => manifest.join("../.."),
+    }
 }

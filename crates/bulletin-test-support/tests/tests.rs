@@ -1,5 +1,6 @@
 //! The skip policy, seen from outside: this binary runs itself as a child with a
 //! missing prerequisite, once without and once with `BULLETIN_ALLOW_SKIP=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::process::Command;
 

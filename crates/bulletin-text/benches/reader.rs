@@ -1,5 +1,6 @@
 //! Reader and writer throughput on generated bulletin text (MB/s on one core).
 //! `cargo bench -p bulletin-text`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use bulletin_text::synth::{GenOptions, generate};
 use bulletin_text::{Reader, read_str, write_to_string};

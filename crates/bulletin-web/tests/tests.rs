@@ -1,4 +1,5 @@
 //! The site over real HTTP: a server on a free loopback port, requests over TCP.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::sync::Arc;
 

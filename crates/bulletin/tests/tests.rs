@@ -1,6 +1,7 @@
 //! End-to-end tests through the built `bulletin` binary, on SQLite and on
 //! PostgreSQL (`bulletin_test_support::postgres_url`; a test fails without it
 //! unless skipping is allowed, see `bulletin_test_support`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 mod cli;
 mod migrate;
