@@ -5,7 +5,7 @@
 #
 #   scripts/bench-search.sh [ARGS ...]
 #
-# ARGS go to the search_bench example (crates/bulletin-search/examples/search_bench.rs):
+# ARGS go to the search_bench example (crates/bulletin-search/examples/search_bench/):
 #   --stories N   stories generated (default 1000000)
 #   --seed S      generator and query seed (default 1)
 #   --dir DIR     working directory (default target/bench-search); the generated
