@@ -26,13 +26,18 @@ impl SearchIndex {
             0 => 10,
             n => n.min(MAX_LIMIT),
         };
-        if request.offset + limit > MAX_WINDOW {
-            return Err(QueryError::WindowTooDeep {
-                offset: request.offset,
-                end: request.offset + limit,
-                max: MAX_WINDOW,
+        // The offset comes from outside: checked, so a huge one cannot wrap past
+        // the window's bound.
+        match request.offset.checked_add(limit) {
+            Some(end) if end <= MAX_WINDOW => {}
+            end => {
+                return Err(QueryError::WindowTooDeep {
+                    offset: request.offset,
+                    end: end.unwrap_or(usize::MAX),
+                    max: MAX_WINDOW,
+                }
+                .into());
             }
-            .into());
         }
         let mut clauses = query::text_clauses(&f, &parsed);
         let has_text = !parsed.required.is_empty();

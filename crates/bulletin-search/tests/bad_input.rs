@@ -92,6 +92,17 @@ async fn limits_and_impossible_filters_are_clear_errors() {
         }),
         QueryError::WindowTooDeep { .. }
     ));
+    // An offset near the top of usize must not wrap past the window check (D13).
+    for offset in [usize::MAX - 15, usize::MAX] {
+        assert!(matches!(
+            error(SearchRequest {
+                offset,
+                limit: 100,
+                ..SearchRequest::default()
+            }),
+            QueryError::WindowTooDeep { .. }
+        ));
+    }
     // Unknown values that are well-formed simply match nothing.
     for request in [
         SearchRequest {

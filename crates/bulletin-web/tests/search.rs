@@ -100,6 +100,11 @@ async fn the_search_page_escapes_and_explains_bad_input() {
         let (status, _, _) = get(&site, &format!("/search?q={odd}")).await;
         assert!(status == 200 || status == 400, "{odd}: {status}");
     }
+    // A page number near the top of usize is too deep, not a wrapped offset (D13).
+    for page in ["18446744073709551615", "1844674407370955161"] {
+        let (status, _, body) = get(&site, &format!("/search?q=tax&page={page}")).await;
+        assert_eq!(status, 400, "page {page}: {body}");
+    }
 }
 
 #[tokio::test]
@@ -156,6 +161,11 @@ async fn the_api_answers_json_and_problems() {
         ("/api/v1/search?q=x&from=2022&to=2021", "inverted"),
         ("/api/v1/search?country=Atlantis", "Atlantis"),
         ("/api/v1/search?offset=99999", "beyond"),
+        // Numbers near the top of usize must not wrap past the window check (D13).
+        (
+            "/api/v1/search?q=tax&offset=18446744073709551600&limit=100",
+            "beyond",
+        ),
         ("/api/v1/search?issue=first", "issue"),
         ("/api/v1/search?sort=best", "sort"),
         ("/api/v1/search?page=2", "offset"),
