@@ -94,6 +94,9 @@ impl SeqGate {
 struct CachedPage {
     seq: i64,
     content_type: HeaderValue,
+    /// The handler's own headers (such as `Access-Control-Allow-Origin`), less
+    /// those this layer sets and any cookie: a shared copy must carry no cookie.
+    headers: HeaderMap,
     body: Bytes,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
@@ -473,20 +476,17 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
         .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let encoding = negotiate(request.headers());
 
-    let cached = state.cache.get(&key, head.seq);
-    if not_modified(request.headers(), &etag, head.at, cached.is_some()) {
-        // The sequence is unchanged, so the page is too; no need to render it.
-        let content_type = cached.as_ref().map(|c| c.content_type.clone());
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        set_validators(
-            response.headers_mut(),
-            &etag,
-            last_modified.as_deref(),
-            content_type.as_ref(),
-        );
-        return (response, "304");
-    }
-    if let Some(page) = cached {
+    // RFC 9110 §13.2.1: preconditions are evaluated only for an answer that
+    // would be 2xx, so a missing page or an error is never a 304. A page in the
+    // cache is such an answer; any other is rendered first.
+    let preconditions = Preconditions::of(request.headers());
+    if let Some(page) = state.cache.get(&key, head.seq) {
+        if preconditions.not_modified(&etag, head.at) {
+            return (
+                not_modified_response(&page, &etag, last_modified.as_deref()),
+                "304",
+            );
+        }
         return (
             page_response(&page, encoding, &etag, last_modified.as_deref()),
             "hit",
@@ -504,7 +504,21 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     else {
         return (response, "-");
     };
-    let body = match axum::body::to_bytes(response.into_body(), MAX_CACHED_PAGE).await {
+    let (parts, body) = response.into_parts();
+    let mut headers = parts.headers;
+    for set_here in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::SET_COOKIE,
+        header::CACHE_CONTROL,
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::VARY,
+    ] {
+        headers.remove(set_here);
+    }
+    let body = match axum::body::to_bytes(body, MAX_CACHED_PAGE).await {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(path = %uri_path(&key), error = %e, "page too large to serve");
@@ -514,13 +528,24 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     let page = Arc::new(CachedPage {
         seq: head.seq,
         content_type,
+        headers,
         body,
         gzip: OnceLock::new(),
         brotli: OnceLock::new(),
     });
-    let response = page_response(&page, encoding, &etag, last_modified.as_deref());
+    let answer = if preconditions.not_modified(&etag, head.at) {
+        (
+            not_modified_response(&page, &etag, last_modified.as_deref()),
+            "304",
+        )
+    } else {
+        (
+            page_response(&page, encoding, &etag, last_modified.as_deref()),
+            "miss",
+        )
+    };
     state.cache.put(key, page);
-    (response, "miss")
+    answer
 }
 
 /// Pages that belong to one reader (forms with their own tokens, the account,
@@ -535,35 +560,57 @@ fn uri_path(key: &str) -> &str {
     key.split('?').next().unwrap_or(key)
 }
 
-/// RFC 9110: If-None-Match wins; If-Modified-Since only without it.
-/// `*` matches only a page known to exist (one in the cache).
-fn not_modified(
-    headers: &HeaderMap,
-    etag: &str,
-    at: Option<jiff::Timestamp>,
-    exists: bool,
-) -> bool {
-    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
-        let Ok(value) = value.to_str() else {
+/// A request's validators, kept while the request itself goes to the handler.
+struct Preconditions {
+    if_none_match: Option<HeaderValue>,
+    if_modified_since: Option<HeaderValue>,
+}
+
+impl Preconditions {
+    fn of(headers: &HeaderMap) -> Preconditions {
+        Preconditions {
+            if_none_match: headers.get(header::IF_NONE_MATCH).cloned(),
+            if_modified_since: headers.get(header::IF_MODIFIED_SINCE).cloned(),
+        }
+    }
+
+    /// RFC 9110: If-None-Match wins; If-Modified-Since only without it. Asked
+    /// only of a page that exists (a 200), so `*` matches.
+    fn not_modified(&self, etag: &str, at: Option<jiff::Timestamp>) -> bool {
+        if let Some(value) = &self.if_none_match {
+            let Ok(value) = value.to_str() else {
+                return false;
+            };
+            let bare = etag.trim_start_matches("W/");
+            return value.split(',').any(|candidate| {
+                let candidate = candidate.trim();
+                candidate == "*" || candidate.trim_start_matches("W/") == bare
+            });
+        }
+        let (Some(since), Some(at)) = (
+            self.if_modified_since
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date),
+            at,
+        ) else {
             return false;
         };
-        let bare = etag.trim_start_matches("W/");
-        return value.split(',').any(|candidate| {
-            let candidate = candidate.trim();
-            (candidate == "*" && exists) || candidate.trim_start_matches("W/") == bare
-        });
+        // HTTP dates have whole seconds.
+        at.as_second() <= since.as_second()
     }
-    let (Some(since), Some(at)) = (
-        headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_http_date),
-        at,
-    ) else {
-        return false;
-    };
-    // HTTP dates have whole seconds.
-    at.as_second() <= since.as_second()
+}
+
+/// A 304 for `page`: its validators, and no body.
+fn not_modified_response(page: &CachedPage, etag: &str, last_modified: Option<&str>) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    set_validators(
+        response.headers_mut(),
+        etag,
+        last_modified,
+        Some(&page.content_type),
+    );
+    response
 }
 
 fn set_validators(
@@ -596,6 +643,7 @@ fn page_response(
     };
     let mut response = Response::new(Body::from(page.encoded(encoding)));
     let headers = response.headers_mut();
+    headers.clone_from(&page.headers);
     headers.insert(header::CONTENT_TYPE, page.content_type.clone());
     if let Some(v) = encoding.header() {
         headers.insert(header::CONTENT_ENCODING, v);

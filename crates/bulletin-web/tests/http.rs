@@ -104,6 +104,61 @@ async fn validators_answer_304_until_an_import_changes_the_archive() {
     assert!(home.contains("Issue 566"), "{home}");
 }
 
+/// RFC 9110 §13.2.1: preconditions apply only where the answer would be 2xx, so
+/// the site-wide validators never turn a missing page or an error into a 304 (D6).
+#[tokio::test]
+async fn validators_never_turn_a_missing_page_or_an_error_into_304() {
+    let Some((site, _)) = corpus_site().await else {
+        return;
+    };
+    let home = request(&site, "GET", "/", &[]).await;
+    assert_eq!(home.status, 200);
+    let etag = home.header("etag").unwrap().to_owned();
+    let far_future = "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT";
+    for (path, expected) in [
+        ("/no/such/page/", 404),
+        ("/tag/no-such-tag/", 404),
+        ("/2021/13/", 404),
+    ] {
+        for header in [format!("If-None-Match: {etag}"), far_future.to_owned()] {
+            let reply = request(&site, "GET", path, &[&header]).await;
+            assert_eq!(reply.status, expected, "{path} with {header}");
+            assert!(
+                !reply.body.is_empty(),
+                "{path} with {header}: a page says why"
+            );
+        }
+    }
+    // A page that exists still answers 304 to the same validators.
+    let again = request(&site, "GET", "/", &[&format!("If-None-Match: {etag}")]).await;
+    assert_eq!(again.status, 304);
+    let since = request(&site, "GET", "/issue/", &[far_future]).await;
+    assert_eq!(since.status, 304);
+}
+
+/// Headers a handler sets survive the page cache: the second answer is the first's
+/// (D14: the OpenAPI description lost `Access-Control-Allow-Origin`).
+#[tokio::test]
+async fn a_cached_answer_keeps_the_handlers_headers() {
+    let site = site(None).await;
+    for attempt in ["first", "cached"] {
+        let reply = request(&site, "GET", "/api/v1/openapi.json", &[]).await;
+        assert_eq!(reply.status, 200, "{attempt}");
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("*"),
+            "{attempt}"
+        );
+        assert!(
+            reply
+                .header("content-type")
+                .unwrap()
+                .starts_with("application/json"),
+            "{attempt}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn pages_are_compressed_when_asked() {
     let Some((site, _)) = corpus_site().await else {
