@@ -627,7 +627,12 @@ fn set_validators(
     }
     let cc = cache_control(content_type.map_or(b"text/html".as_slice(), |c| c.as_bytes()));
     headers.insert(header::CACHE_CONTROL, cc);
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    // The same address gives a signed-in reader their own private copy: a shared
+    // cache in front must key on the cookie too (or pass such requests through).
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Cookie"),
+    );
 }
 
 fn page_response(

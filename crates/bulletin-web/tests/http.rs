@@ -167,7 +167,8 @@ async fn pages_are_compressed_when_asked() {
     let path = "/tag/political-rights/";
     let plain = request(&site, "GET", path, &[]).await;
     assert_eq!(plain.header("content-encoding"), None);
-    assert_eq!(plain.header("vary"), Some("Accept-Encoding"));
+    // Shared caches must not give a signed-in reader's request the anonymous copy.
+    assert_eq!(plain.header("vary"), Some("Accept-Encoding, Cookie"));
 
     let gz = request(&site, "GET", path, &["Accept-Encoding: gzip"]).await;
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
