@@ -65,6 +65,11 @@ pub struct Args {
     #[arg(long, default_value_t = 60, hide = true,
           value_parser = clap::value_parser!(i64).range(0..=86_400))]
     retry_seconds: i64,
+    /// Run the queue's clock this many seconds ahead of the system's (tests
+    /// move time with it instead of waiting for a retry to come due).
+    #[arg(long, default_value_t = 0, hide = true,
+          value_parser = clap::value_parser!(i64).range(0..=31_622_400))]
+    clock_ahead_seconds: i64,
 }
 
 /// The copy a test send (`--to`) gets.
@@ -131,6 +136,9 @@ async fn start(store: Arc<dyn Store>, settings: &Settings, args: Args) -> Result
         workers: usize::from(args.workers),
         lease: args.lease_seconds,
         retry_base: args.retry_seconds,
+        clock: sender::QueueClock {
+            ahead: args.clock_ahead_seconds,
+        },
     };
     send(store, mailing, &engine).await
 }
@@ -195,6 +203,7 @@ async fn work_issue(
         workers: 4,
         lease: STANDING_LEASE,
         retry_base: 60,
+        clock: sender::QueueClock::default(),
     };
     send(store, mailing, &engine).await?;
     Ok(())

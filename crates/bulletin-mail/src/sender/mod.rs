@@ -80,12 +80,24 @@ pub struct Options {
     pub lease: i64,
     /// Seconds before the first retry; doubled for each further one.
     pub retry_base: i64,
+    /// The queue's clock: the system's, `ahead` seconds ahead (0 but in tests,
+    /// which move time with it instead of waiting for a retry to come due).
+    pub clock: QueueClock,
 }
 
-/// The time now, in Unix seconds, as the queue counts it (a clock before
-/// 1970 counts as 0).
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+/// The time as the queue counts it, in Unix seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueClock {
+    /// Seconds added to the system clock.
+    pub ahead: i64,
+}
+
+impl QueueClock {
+    /// Now, in Unix seconds (a system clock before 1970 counts as 0).
+    pub fn now(self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .saturating_add(self.ahead)
+    }
 }

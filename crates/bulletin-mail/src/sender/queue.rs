@@ -16,7 +16,7 @@ use super::progress::{Event, Progress, Started};
 use super::rate::Limiter;
 use super::record::{RECORD_BATCH, recorder};
 use super::worker::{Claimed, Shared, work};
-use super::{Mailing, Options, now};
+use super::{Mailing, Options};
 use crate::links::nonce;
 
 /// Why a run could not start or could not say how it ended.
@@ -76,10 +76,13 @@ pub async fn run(
     let n = mailing.issue();
     let started = Instant::now();
     let added = if options.queue {
-        outbox.queue_issue(n, now()).await.map_err(|e| match e {
-            StoreError::Refused(why) => SendError::Refused(why),
-            source => SendError::Queue { issue: n, source },
-        })?
+        outbox
+            .queue_issue(n, options.clock.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Refused(why) => SendError::Refused(why),
+                source => SendError::Queue { issue: n, source },
+            })?
     } else {
         0
     };
@@ -107,6 +110,7 @@ pub async fn run(
         mailing: Arc::clone(&mailing),
         lease: Duration::from_secs(lease.unsigned_abs()),
         retry_base: options.retry_base.max(0),
+        clock: options.clock,
         recorder: record_tx,
         progress,
         total: AtomicU64::new(before.total()),
@@ -122,7 +126,12 @@ pub async fn run(
         error: Mutex::new(None),
         given_back: Mutex::new(Vec::new()),
     });
-    let recording = tokio::spawn(recorder(Arc::clone(&outbox), worker.clone(), record_rx));
+    let recording = tokio::spawn(recorder(
+        Arc::clone(&outbox),
+        worker.clone(),
+        options.clock,
+        record_rx,
+    ));
 
     // Interrupted: stop claiming, finish what is in flight.
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -237,7 +246,7 @@ impl Claims<'_> {
                     self.issue,
                     self.worker,
                     self.claim_size as u32,
-                    now(),
+                    shared.clock.now(),
                     self.lease,
                 )
                 .await

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bulletin_store::{Outbox, SendOutcome};
 use tokio::sync::{mpsc, oneshot};
 
-use super::now;
+use super::QueueClock;
 use super::policy::StopReason;
 
 /// Outcomes written in one transaction, at most.
@@ -26,7 +26,12 @@ pub struct Record {
 }
 
 /// The recorder: runs until every sender of `inbox` is gone.
-pub async fn recorder(outbox: Arc<dyn Outbox>, worker: String, mut inbox: mpsc::Receiver<Record>) {
+pub async fn recorder(
+    outbox: Arc<dyn Outbox>,
+    worker: String,
+    clock: QueueClock,
+    mut inbox: mpsc::Receiver<Record>,
+) {
     let mut batch: VecDeque<Record> = VecDeque::new();
     while let Some(first) = inbox.recv().await {
         batch.push_back(first);
@@ -38,7 +43,7 @@ pub async fn recorder(outbox: Arc<dyn Outbox>, worker: String, mut inbox: mpsc::
         }
         let outcomes: Vec<(i64, SendOutcome)> =
             batch.iter().map(|r| (r.id, r.outcome.clone())).collect();
-        match outbox.record_sends(&outcomes, &worker, now()).await {
+        match outbox.record_sends(&outcomes, &worker, clock.now()).await {
             Ok(done) => {
                 for (r, d) in batch.drain(..).zip(done) {
                     let _ = r.done.send(Ok(d));

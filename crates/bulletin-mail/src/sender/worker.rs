@@ -17,7 +17,7 @@ use super::policy::{
 use super::progress::{Event, Progress, Tally};
 use super::rate::Limiter;
 use super::record::Record;
-use super::{Mailing, now};
+use super::{Mailing, QueueClock};
 use crate::{Connection, MailError};
 
 /// A claimed row and when the claim was made.
@@ -42,6 +42,7 @@ pub struct Shared {
     pub mailing: Arc<Mailing>,
     pub lease: Duration,
     pub retry_base: i64,
+    pub clock: QueueClock,
     pub limiter: Limiter,
     pub recorder: mpsc::Sender<Record>,
     pub progress: Arc<dyn Progress>,
@@ -193,7 +194,7 @@ impl Shared {
             return Ok(());
         }
         let attempt = self.attempt(connection, claimed.at, &job).await;
-        let retry_at = now() + backoff(self.retry_base, job.attempt);
+        let retry_at = self.clock.now() + backoff(self.retry_base, job.attempt);
         let outcome = match &attempt {
             Attempt::Sent => SendOutcome::Sent,
             Attempt::Bounced(error) => SendOutcome::Failed {
