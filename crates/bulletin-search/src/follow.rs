@@ -232,7 +232,7 @@ impl SearchIndex {
                 .lock()
                 .map_err(|_| SearchError::Task("search writer poisoned".into()))?;
             match guard.as_mut() {
-                Some(w) => work(w),
+                Some(w) => work(w).map_err(|e| e.explained(&this.inner.root)),
                 None => Err(SearchError::Locked(this.inner.root.clone())),
             }
         })

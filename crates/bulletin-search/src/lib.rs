@@ -78,9 +78,32 @@ pub enum SearchError {
     NotBuilt(PathBuf),
     #[error("search task failed: {0}")]
     Task(String),
+    #[error(
+        "search index directory {path}: no space left on its device; free some, then run `bulletin reindex` ({source})"
+    )]
+    DiskFull {
+        path: PathBuf,
+        source: Box<SearchError>,
+    },
 }
 
 impl SearchError {
+    /// Says so when an index failure is really a full disk: tantivy's worker
+    /// threads report only that they stopped ("an index writer was killed").
+    pub(crate) fn explained(self, root: &std::path::Path) -> SearchError {
+        match self {
+            SearchError::Index(_) | SearchError::Io { .. }
+                if bulletin_store::disk_is_full(root) =>
+            {
+                SearchError::DiskFull {
+                    path: root.to_owned(),
+                    source: Box::new(self),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Whether the request was at fault (not the index): shown to the asker.
     pub fn is_bad_request(&self) -> bool {
         matches!(self, SearchError::Query(_))

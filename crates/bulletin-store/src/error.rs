@@ -28,6 +28,21 @@ pub enum StoreError {
     /// says why and what to do instead.
     #[error("{0}")]
     Refused(String),
+    /// The file system holding the store has no room left.
+    #[error("no space left on the device holding {}: free some space and try again ({source})", path.display())]
+    DiskFull {
+        path: std::path::PathBuf,
+        source: Box<StoreError>,
+    },
+}
+
+/// Whether the file system holding `dir` refuses a small write for want of
+/// space: what an I/O failure of SQLite or of the search index really was.
+pub fn disk_is_full(dir: &std::path::Path) -> bool {
+    let probe = dir.join(".space-probe");
+    let written = std::fs::write(&probe, [0u8; 64 * 1024]);
+    let _ = std::fs::remove_file(&probe);
+    matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull)
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

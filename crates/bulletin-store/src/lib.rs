@@ -56,7 +56,7 @@ pub use api::subscribers::{
     NewSubscriber, ReaderSession, SubscriberPut, SubscriberQuery, Subscribers,
 };
 pub use bulletin_core::backup::Redirect;
-pub use error::{Result, StoreError};
+pub use error::{Result, StoreError, disk_is_full};
 
 /// Opens (creating and migrating as needed) the store at `url`:
 /// `sqlite://PATH` or `postgres://...`.

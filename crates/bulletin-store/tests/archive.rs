@@ -542,3 +542,28 @@ pub(crate) async fn restore_refuses_inconsistent_backups(ctx: Ctx) {
     assert!(matches!(e, StoreError::Duplicate { .. }), "{e}");
     assert!(ctx.store.is_empty().await.unwrap());
 }
+
+/// An issue's own date survives a restore even when its stories' footers
+/// disagree with it (real archives have footers with a wrong date, and an
+/// import keeps each story's footer as it was).
+pub(crate) async fn restore_keeps_each_issue_date(ctx: Ctx) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = rich_archive(dir.path()).await;
+    let mut taken = full(&source).await;
+    let five = taken.issues.iter_mut().find(|i| i.number == 5).unwrap();
+    let footers: Vec<_> = taken
+        .stories
+        .iter()
+        .filter_map(|s| s.story.issue)
+        .filter(|r| r.number == 5)
+        .map(|r| r.date)
+        .collect();
+    assert!(!footers.is_empty());
+    // A date that none of its stories' footers carries.
+    let own = Some(date(2021, 7, 23));
+    assert!(footers.iter().all(|d| *d != own));
+    five.date = own;
+    restore(&ctx.store, &taken).await.unwrap();
+    assert_eq!(ctx.store.issue(5).await.unwrap().unwrap().date, own);
+    assert_eq!(full(&ctx.store).await, taken);
+}

@@ -98,6 +98,7 @@ conformance! {
     archive_tag_descriptions => archive::tag_descriptions,
     archive_backup_restores_exactly => archive::backup_restores_exactly,
     archive_restore_refuses_inconsistent_backups => archive::restore_refuses_inconsistent_backups,
+    archive_restore_keeps_each_issue_date => archive::restore_keeps_each_issue_date,
     subscribers_life_of_a_subscriber => subscribers::life_of_a_subscriber,
     subscribers_lists_and_counts => subscribers::lists_and_counts,
     subscribers_imports_respect_consent => subscribers::imports_respect_consent,

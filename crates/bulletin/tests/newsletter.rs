@@ -46,7 +46,7 @@ fn backup(base_url: &str) -> String {
 }
 
 /// `bulletin serve` on `port`; stopped when dropped.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -55,7 +55,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(archive: &Archive, port: u16) -> Server {
+pub(crate) fn serve(archive: &Archive, port: u16) -> Server {
     let mut child = archive
         .command()
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
@@ -74,7 +74,7 @@ fn serve(archive: &Archive, port: u16) -> Server {
 }
 
 /// One HTTP exchange: (status, headers with lowercase names, body).
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     target: &str,
@@ -124,7 +124,7 @@ fn dechunk(mut raw: &str) -> String {
     }
 }
 
-fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
     headers
         .iter()
         .filter(|(n, _)| n == "set-cookie")
@@ -132,7 +132,7 @@ fn cookie(headers: &[(String, String)], name: &str) -> Option<String> {
         .find(|c| c.starts_with(&format!("{name}=")) && c.len() > name.len() + 1)
 }
 
-fn field(page: &str, name: &str) -> String {
+pub(crate) fn field(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page
         .find(&marker)
@@ -141,7 +141,7 @@ fn field(page: &str, name: &str) -> String {
     page[start..][..page[start..].find('"').unwrap()].to_owned()
 }
 
-fn form_headers(cookie: &str) -> Vec<String> {
+pub(crate) fn form_headers(cookie: &str) -> Vec<String> {
     vec![
         "Content-Type: application/x-www-form-urlencoded".into(),
         "Sec-Fetch-Site: same-origin".into(),

@@ -112,7 +112,12 @@ fn backup(short: bool) -> String {
 
 /// An archive restored from [`backup`], sending through `sink`, with these
 /// subscribers (CSV lines `email,name,plan[,status]`).
-fn newsletter(archive: &Archive, sink: Option<&SmtpSink>, short: bool, subscribers: &str) {
+pub(crate) fn newsletter(
+    archive: &Archive,
+    sink: Option<&SmtpSink>,
+    short: bool,
+    subscribers: &str,
+) {
     let file = write(&archive.path("backup.json"), backup(short));
     archive.run_ok(&["import", &file]);
     if let Some(sink) = sink {
@@ -125,7 +130,7 @@ fn newsletter(archive: &Archive, sink: Option<&SmtpSink>, short: bool, subscribe
     archive.run_ok(&["subscribers", "import", &csv]);
 }
 
-fn configure(archive: &Archive, url: &str) {
+pub(crate) fn configure(archive: &Archive, url: &str) {
     write(
         &archive.path("bulletin.toml"),
         format!(
@@ -605,7 +610,7 @@ fn an_unreachable_server_stops_the_run_and_loses_nothing() {
 }
 
 /// `n` active subscribers, half of them paid.
-fn many(n: usize) -> String {
+pub(crate) fn many(n: usize) -> String {
     (0..n)
         .map(|i| {
             format!(
@@ -617,7 +622,7 @@ fn many(n: usize) -> String {
 }
 
 /// Every recipient's copies: (position in the sink's record, Message-ID).
-fn copies(mail: &[Received]) -> HashMap<String, Vec<(usize, String)>> {
+pub(crate) fn copies(mail: &[Received]) -> HashMap<String, Vec<(usize, String)>> {
     let mut by = HashMap::<String, Vec<(usize, String)>>::new();
     for (i, m) in mail.iter().enumerate() {
         by.entry(m.to().to_owned())

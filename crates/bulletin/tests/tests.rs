@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 mod cli;
+mod crash;
+mod full_disk;
 mod migrate;
 mod newsletter;
 mod send;
@@ -17,6 +19,8 @@ use bulletin_test_support::TempPostgres;
 /// A fresh data directory, and a fresh PostgreSQL database when asked for.
 pub struct Archive {
     pub dir: tempfile::TempDir,
+    /// The data directory: inside `dir` unless [`Archive::in_dir`] moved it.
+    data: Option<PathBuf>,
     pub database: Option<String>,
     _postgres: Option<TempPostgres>,
 }
@@ -25,6 +29,7 @@ impl Archive {
     pub fn sqlite() -> Archive {
         Archive {
             dir: tempfile::tempdir().unwrap(),
+            data: None,
             database: None,
             _postgres: None,
         }
@@ -37,6 +42,7 @@ impl Archive {
         let pg = runtime.block_on(TempPostgres::create_or_skip())?;
         Some(Archive {
             dir: tempfile::tempdir().unwrap(),
+            data: None,
             database: Some(pg.url().to_owned()),
             _postgres: Some(pg),
         })
@@ -47,6 +53,16 @@ impl Archive {
         let mut all = vec![Archive::sqlite()];
         all.extend(Archive::postgres());
         all
+    }
+
+    /// The same archive with its data directory at `data` (which must exist).
+    pub fn in_dir(mut archive: Archive, data: PathBuf) -> Archive {
+        archive.data = Some(data);
+        archive
+    }
+
+    pub fn dir_path(&self) -> &Path {
+        self.data.as_deref().unwrap_or(self.dir.path())
     }
 
     pub fn name(&self) -> &'static str {
@@ -60,13 +76,13 @@ impl Archive {
     pub fn url(&self) -> String {
         match &self.database {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}", self.dir.path().join("bulletin.db").display()),
+            None => format!("sqlite://{}", self.dir_path().join("bulletin.db").display()),
         }
     }
 
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
-        cmd.arg("--data").arg(self.dir.path());
+        cmd.arg("--data").arg(self.dir_path());
         cmd.env_remove("BULLETIN_DATABASE_URL");
         if let Some(url) = &self.database {
             cmd.arg("--database").arg(url);
@@ -97,7 +113,7 @@ impl Archive {
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir_path().join(name)
     }
 }
 

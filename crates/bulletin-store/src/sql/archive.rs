@@ -428,7 +428,19 @@ impl BackendImport {
     }
 
     async fn restore_issue_order(&mut self, issues: Vec<BackupIssue>) -> Result<()> {
+        // Restoring stories moved each issue's date to its stories' footers, as
+        // an import does; the backup's own date for the issue is the one kept
+        // (they differ when the stories of one issue disagree about its date).
+        let date = format!(
+            "UPDATE issues SET date = {} WHERE number = $2",
+            date_cast("$1")
+        );
         for issue in issues {
+            sqlx::query(sqlx::AssertSqlSafe(date.clone()))
+                .bind(issue.date.map(|d| d.to_string()))
+                .bind(i64::from(issue.number))
+                .execute(&mut *self.tx)
+                .await?;
             for (i, slug) in issue.stories.iter().enumerate() {
                 let done = sqlx::query("UPDATE stories SET issue_position = $1 WHERE slug = $2")
                     .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))

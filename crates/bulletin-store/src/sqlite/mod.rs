@@ -90,14 +90,34 @@ impl SqliteStore {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal);
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await?
+            let dir = Path::new(path).parent().unwrap_or(Path::new("."));
+            let opened = async {
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?;
+                Self::prepare(&pool).await?;
+                Ok(pool)
+            };
+            // SQLite says "disk I/O error" when it cannot grow its shared-memory
+            // file: say what it was.
+            return match opened.await {
+                Ok(pool) => Ok(SqliteStore { pool }),
+                Err(e) if crate::error::disk_is_full(dir) => Err(StoreError::DiskFull {
+                    path: dir.to_owned(),
+                    source: Box::new(e),
+                }),
+                Err(e) => Err(e),
+            };
         };
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        seed_publication(&pool).await?;
+        Self::prepare(&pool).await?;
         Ok(SqliteStore { pool })
+    }
+
+    /// Migrates the store and seeds the publication.
+    async fn prepare(pool: &SqlitePool) -> Result<()> {
+        sqlx::migrate!("./migrations/sqlite").run(pool).await?;
+        seed_publication(pool).await
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
