@@ -110,7 +110,7 @@ impl Scan {
             let after_space = at == 0 || matches!(bytes[at - 1], b' ' | b'\t');
             match b {
                 b'#' if after_space => return Ok(()),
-                b'"' | b'\'' if value_start || self.flow > 0 && token_start(bytes, at) => {
+                b'"' | b'\'' if value_start || (self.flow > 0 && token_start(bytes, at)) => {
                     self.quote = Some(b);
                     at += 1;
                     continue;
