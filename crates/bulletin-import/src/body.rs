@@ -12,6 +12,7 @@
 //! never reaches the archive.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use bulletin_core::{
     Access, Copyright, Dateline, MAX_HEADLINE, MAX_PARAGRAPH, Month, Story, format_issue_date,
@@ -94,8 +95,9 @@ pub fn to_story(post: Post, settings: &Settings) -> Result<Made, String> {
                 }
                 // The post's tags first, then any the text's own `— Tags:` line adds.
                 let mut all = tags;
+                let mut seen: HashSet<String> = all.iter().cloned().collect();
                 for tag in std::mem::take(&mut story.tags) {
-                    if !all.contains(&tag) {
+                    if seen.insert(tag.clone()) {
                         all.push(tag);
                     }
                 }
@@ -203,10 +205,12 @@ fn headline(
     headline
 }
 
-/// Tags as given, without duplicates; commas (which separate tags in bulletin
-/// text) become spaces.
+/// Tags as given, without duplicates (first seen first; a set keeps this linear:
+/// 200,000 categories took 40 seconds with a list); commas (which separate tags
+/// in bulletin text) become spaces.
 fn clean_tags(given: &[String], warnings: &mut Vec<String>) -> Vec<String> {
     let mut tags: Vec<String> = Vec::with_capacity(given.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(given.len());
     for raw in given {
         let mut tag = collapse(raw).into_owned();
         if tag.contains(',') {
@@ -226,7 +230,7 @@ fn clean_tags(given: &[String], warnings: &mut Vec<String>) -> Vec<String> {
             ));
             continue;
         }
-        if !tags.contains(&tag) {
+        if seen.insert(tag.clone()) {
             tags.push(tag);
         }
     }

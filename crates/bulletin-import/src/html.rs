@@ -19,6 +19,8 @@ use std::sync::OnceLock;
 
 use memchr::{memchr, memchr2, memmem};
 
+pub use crate::html_depth::{MAX_NESTING, too_deep};
+
 /// Tags kept by `ammonia` (without attributes) because they end a paragraph, or
 /// (`br`, `td`, `th`) separate words. Every other tag is unwrapped: its text stays.
 const STRUCTURE_TAGS: &[&str] = &[
@@ -158,9 +160,16 @@ impl Dropped {
 /// A WordPress body as plain-text paragraphs, in order, and warnings (plain
 /// sentences) about what was left out. Never returns markup from the input:
 /// a `<` in the result is one the text itself held (written `&lt;`).
+///
+/// HTML nested deeper than [`MAX_NESTING`] is not parsed (its cost would grow
+/// with the square of its size): it gives no paragraphs, and a warning says why.
+/// Readers refuse such input first, with its position (see [`too_deep`]).
 pub fn paragraphs(html: &str) -> (Vec<String>, Vec<String>) {
     let mut dropped = Dropped::default();
     let mut out = Paragraphs::default();
+    if too_deep(html).is_some() {
+        return (Vec::new(), vec![too_deep_warning()]);
+    }
     if !html.contains(['<', '&', '[']) {
         // Plain text (many classic-editor posts): nothing to sanitise.
         out.text(html);
@@ -175,14 +184,23 @@ pub fn paragraphs(html: &str) -> (Vec<String>, Vec<String>) {
 
 /// One line of plain text from a short piece of HTML: a post title, a tag name, a
 /// site name (WordPress lets all of these hold markup and entities).
+/// Empty for HTML nested deeper than [`MAX_NESTING`], as [`paragraphs`] says.
 pub fn text(html: &str) -> String {
     let mut out = Paragraphs::default();
+    if too_deep(html).is_some() {
+        return String::new();
+    }
     if !html.contains(['<', '&']) {
         out.text(html);
     } else {
         tokenize(&sanitise(html), &mut out);
     }
     out.finish().join(" ")
+}
+
+/// Why a body gave no paragraphs.
+fn too_deep_warning() -> String {
+    format!("its HTML nests elements more than {MAX_NESTING} deep, so it was not read")
 }
 
 fn sanitise(html: &str) -> String {

@@ -31,7 +31,10 @@ pub use bulletin_text::{Diagnostic, Severity};
 
 pub mod backup;
 pub mod body;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod html;
+mod html_depth;
 pub mod markdown;
 pub mod wxr;
 

@@ -74,11 +74,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-mod front;
+pub(crate) mod front;
+pub mod limits;
 mod paths;
 mod read;
 mod text;
 mod write;
+mod yaml_depth;
 
 pub use read::{Error, Found, Reader, read_dir};
 pub use text::{PlainBody, escape_paragraph, plain_paragraphs};

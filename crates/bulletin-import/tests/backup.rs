@@ -239,3 +239,34 @@ fn bad_files_say_where_and_why() {
     .unwrap_err();
     assert!(e.message.contains("no stories today"), "{e}");
 }
+
+#[test]
+fn reading_a_backup_is_linear() {
+    let backup = |n: usize| -> Vec<u8> {
+        let mut parts = parts()[..2].to_vec();
+        for i in 0..n {
+            parts.push(Part::Story(Box::new(BackupStory {
+                story: story(&format!("s{i}"), None),
+                created_at: "2026-11-28T16:30:00Z".into(),
+                updated_at: "2026-11-28T16:30:00Z".into(),
+                revisions: vec![],
+            })));
+        }
+        write_all(&parts)
+    };
+    bulletin_test_support::work::assert_linear(
+        "backup stories",
+        backup(300),
+        backup(600),
+        1.25,
+        |bytes| {
+            let mut stories = 0;
+            read(bytes.as_slice(), &mut |part| {
+                stories += usize::from(matches!(part, Part::Story(_)));
+                Ok(())
+            })
+            .unwrap();
+            assert!(stories >= 300);
+        },
+    );
+}

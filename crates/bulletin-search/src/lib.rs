@@ -30,6 +30,8 @@
 
 mod facets;
 mod follow;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hits;
 mod index;
 pub mod query;

@@ -9,8 +9,13 @@ use bulletin_search::{SearchIndex, SearchRequest, SearchResults};
 use bulletin_store::Store;
 
 mod bad_input;
+mod fuzz_corpus;
 mod relevance;
 mod updates;
+
+// Counts allocations, so that complexity tests measure work without a clock.
+#[global_allocator]
+static ALLOCATOR: bulletin_test_support::work::Counting = bulletin_test_support::work::Counting;
 
 /// The corpus under the sibling `shared/` (absent: a failure saying how to
 /// provide it, or a counted skip with `BULLETIN_ALLOW_SKIP=1`).

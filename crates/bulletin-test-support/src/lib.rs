@@ -23,6 +23,7 @@
 mod postgres;
 mod skip;
 pub mod smtp;
+pub mod work;
 
 use std::path::PathBuf;
 
@@ -88,4 +89,21 @@ pub fn workspace_root() -> PathBuf {
         Some(workspace) => workspace.to_path_buf(),
         None => manifest.join("../.."),
     }
+}
+
+/// Feeds every file of `fuzz/corpus/TARGET/` (the minimised corpus a fuzz
+/// campaign keeps, committed) to `run`, the function the fuzz target calls:
+/// each input a campaign found, crashes included, stays a test on stable.
+pub fn replay_fuzz_corpus(target: &str, run: impl Fn(&[u8])) {
+    let dir = workspace_root().join("fuzz/corpus").join(target);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut count = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&data)));
+        assert!(outcome.is_ok(), "{} fails", path.display());
+        count += 1;
+    }
+    assert!(count > 0, "{} holds no inputs", dir.display());
 }

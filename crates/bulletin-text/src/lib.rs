@@ -23,6 +23,9 @@
 
 mod decode;
 mod diagnostic;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod limits;
 mod lint;
 mod reader;
 pub mod synth;
@@ -38,7 +41,7 @@ pub mod lines {
         is_copyright_line, is_end_mark, is_issue_line, is_space, strip_dash, trim,
     };
 }
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Diagnostic, Quote, Severity};
 pub use lint::IssueSequence;
 pub use reader::{Document, ParsedStory, Reader, StoryLines, read_str};
 pub use writer::{write_document, write_header, write_story, write_to_string};

@@ -3,5 +3,11 @@
 
 mod corpus;
 mod errors;
+mod fuzz_corpus;
 mod generated;
+mod limits;
 mod roundtrip;
+
+// Counts allocations, so that complexity tests measure work without a clock.
+#[global_allocator]
+static ALLOCATOR: bulletin_test_support::work::Counting = bulletin_test_support::work::Counting;

@@ -15,6 +15,8 @@ pub mod admin;
 pub mod clock;
 mod error;
 mod feeds;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod pages;
 mod readers;

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod admin;
 mod browser;
 mod feeds;
+mod fuzz_corpus;
 mod http;
 mod leaks;
 mod queries;
@@ -18,6 +19,10 @@ mod snapshots;
 mod support;
 mod sweep;
 mod validate;
+
+// Counts allocations, so that complexity tests measure work without a clock.
+#[global_allocator]
+static ALLOCATOR: bulletin_test_support::work::Counting = bulletin_test_support::work::Counting;
 
 /// The corpus under the sibling `shared/`; absent → a failure saying how to
 /// provide it (a counted skip only with `BULLETIN_ALLOW_SKIP=1`).

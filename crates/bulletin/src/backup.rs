@@ -11,6 +11,8 @@ use anyhow::{Context, Result, bail};
 use bulletin_core::backup::{BackupDraft, BackupHistory, BackupIssue, BackupStory, Redirect};
 use bulletin_import::backup::{Part, Section, Writer};
 use bulletin_store::{RestorePart, Store};
+use bulletin_text::limits::MAX_QUOTE;
+use bulletin_text::{Diagnostic, Quote, Severity};
 use tokio::sync::mpsc;
 
 use crate::export::with_output;
@@ -241,10 +243,9 @@ pub async fn import(store: &dyn Store, path: PathBuf) -> Result<()> {
     }
     if let Err(e) = read {
         tx.rollback().await.ok();
-        eprintln!("{}:{}:{}: error: {}", name, e.line, e.column, e.message);
-        if let Some(line) = quote_line(&path, e.line) {
-            eprintln!("  | {line}");
-        }
+        let quote = quote_line(&path, e.line, e.column).unwrap_or_else(|| Quote::of("", 1));
+        let diagnostic = Diagnostic::quoted(Severity::Error, e.line, e.column, &e.message, quote);
+        eprintln!("{}", diagnostic.display(&name));
         bail!("{name} could not be read; nothing was imported");
     }
     if backup {
@@ -261,23 +262,61 @@ pub async fn import(store: &dyn Store, path: PathBuf) -> Result<()> {
     Ok(())
 }
 
-/// Line `n` of `path` (1-based), shortened for a terminal.
-fn quote_line(path: &Path, n: u64) -> Option<String> {
-    let file = File::open(path).ok()?;
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::new();
-    for _ in 0..n {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).ok()? == 0 {
-            return None;
+/// Line `n` of `path` (1-based) around byte column `column`, as messages quote
+/// lines: a JSON file may be one line of gigabytes, so only a stretch around the
+/// column is kept while the line is read.
+fn quote_line(path: &Path, n: u64, column: u64) -> Option<Quote> {
+    let mut reader = BufReader::new(File::open(path).ok()?);
+    let reach = 4 * MAX_QUOTE as u64;
+    let at = column.saturating_sub(1);
+    let keep_from = at.saturating_sub(reach);
+    let keep_to = at.saturating_add(reach);
+    let mut line_no = 1;
+    let mut offset = 0u64;
+    let mut kept = Vec::new();
+    let mut cut_after = false;
+    loop {
+        let available = reader.fill_buf().ok()?;
+        if available.is_empty() {
+            break;
+        }
+        let newline = available.iter().position(|&b| b == b'\n');
+        let chunk = &available[..newline.unwrap_or(available.len())];
+        if line_no == n {
+            let chunk_end = offset + chunk.len() as u64;
+            let from = keep_from.max(offset).min(chunk_end);
+            let to = keep_to.min(chunk_end).max(from);
+            kept.extend_from_slice(&chunk[(from - offset) as usize..(to - offset) as usize]);
+            cut_after |= chunk_end > keep_to;
+            offset = chunk_end;
+        }
+        let used = chunk.len() + usize::from(newline.is_some());
+        reader.consume(used);
+        if newline.is_some() {
+            if line_no == n {
+                break;
+            }
+            line_no += 1;
         }
     }
-    let text = String::from_utf8_lossy(&line);
-    let text = text.trim_end();
-    Some(match text.char_indices().nth(160) {
-        Some((at, _)) => format!("{} ...", &text[..at]),
-        None => text.to_owned(),
-    })
+    if line_no != n {
+        return None;
+    }
+    // Cut on character boundaries: drop continuation bytes at the edges.
+    let mut start = 0;
+    if keep_from > 0 {
+        while start < kept.len() && kept[start] & 0xC0 == 0x80 {
+            start += 1;
+        }
+    }
+    let text = String::from_utf8_lossy(&kept[start..]);
+    let text = text.trim_end_matches(['\r', '\n']);
+    let upto = usize::try_from(at - keep_from)
+        .unwrap_or(usize::MAX)
+        .clamp(start, kept.len());
+    let before = String::from_utf8_lossy(&kept[start..upto]);
+    let caret = before.chars().count() as u64 + 1;
+    Some(Quote::part(text, caret, keep_from > 0, cut_after))
 }
 
 fn read_batches(

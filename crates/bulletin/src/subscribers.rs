@@ -245,9 +245,12 @@ async fn import(
             .copied()
             .unwrap_or("");
         let mut problem = |col: usize, message: String| {
+            let column = field_column(raw, col);
+            // At most a couple of hundred characters around the column.
+            let quote = bulletin_text::Quote::of(raw, column);
             errors.push(format!(
-                "{name}:{line_no}:{}: error: {message}\n  | {raw}",
-                field_column(raw, col)
+                "{name}:{line_no}:{column}: error: {message}\n  | {}",
+                quote.text
             ));
         };
         let field = |col: Option<usize>| col.and_then(|c| record.get(c)).map(str::trim);

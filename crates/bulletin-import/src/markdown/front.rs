@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::limits::{MAX_FRONT_MATTER, MAX_NESTING};
+use super::yaml_depth;
 use crate::{Diagnostic, Severity};
 
 /// How the front matter is written.
@@ -49,6 +51,16 @@ pub(crate) fn split(text: &str) -> Result<Option<Split<'_>>, Diagnostic> {
     let mut line_no = 2u64;
     while offset <= text.len() {
         let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        if offset - front_offset > MAX_FRONT_MATTER {
+            return Err(at_offset(
+                text,
+                offset,
+                &format!(
+                    "the front matter opened on line 1 is longer than {} KiB by this line; front matter holds a page's few fields",
+                    MAX_FRONT_MATTER >> 10
+                ),
+            ));
+        }
         let line = text[offset..line_end].trim_end();
         // YAML documents may also end with `...`.
         if line == opener || (format == Format::Yaml && line == "...") {
@@ -79,6 +91,16 @@ fn split_json(text: &str) -> Result<Split<'_>, Diagnostic> {
     match stream.next() {
         Some(Ok(_)) => {
             let end = stream.byte_offset();
+            if end > MAX_FRONT_MATTER {
+                return Err(at_offset(
+                    text,
+                    0,
+                    &format!(
+                        "the JSON front matter that starts here is longer than {} KiB; front matter holds a page's few fields",
+                        MAX_FRONT_MATTER >> 10
+                    ),
+                ));
+            }
             let rest = &text[end..];
             // The rest of the closing line belongs to the front matter.
             let body_start = rest.find('\n').map_or(text.len(), |i| end + i + 1);
@@ -208,9 +230,11 @@ impl FrontMatter {
             tax.and_then(|t| t.categories.as_ref()),
         ];
         let mut out: Vec<String> = Vec::new();
+        // A set keeps this linear however many tags the front matter lists.
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for word in lists.into_iter().flatten().flat_map(|w| &w.0) {
             let word = word.trim();
-            if !word.is_empty() && !out.iter().any(|t| t == word) {
+            if !word.is_empty() && seen.insert(word) {
                 out.push(word.to_owned());
             }
         }
@@ -240,6 +264,15 @@ pub(crate) fn parse_as<T: DeserializeOwned + Default>(
             // An empty YAML document is null, not an empty mapping.
             if text.trim().is_empty() {
                 return Ok(T::default());
+            }
+            if let Some(at) = yaml_depth::too_deep(text) {
+                return Err(at_offset(
+                    file,
+                    offset + at,
+                    &format!(
+                        "the YAML nests lists and mappings more than {MAX_NESTING} deep here; front matter goes a few deep"
+                    ),
+                ));
             }
             serde_yaml_ng::from_str(text).map_err(|e| {
                 let at = e.location().map_or(0, |l| l.index());

@@ -12,6 +12,7 @@ use jiff::civil::Date;
 
 use super::Flavor;
 use super::front::{self, BulletinMeta, FrontMatter, Split};
+use super::limits::MAX_FILE;
 use super::paths::{self, HugoUrls, PagePlace};
 use super::text::plain_paragraphs;
 use crate::body::{Post, to_story};
@@ -224,11 +225,7 @@ impl Reader {
         else {
             return;
         };
-        let value = match fs::read(&path)
-            .map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })
+        let value = match read_limited(&path)
             .and_then(|bytes| {
                 decode(bytes).map_err(|diagnostic| Error::Parse {
                     path: path.clone(),
@@ -314,10 +311,7 @@ impl Reader {
                 reason: "a section's own page (_index), not a story".into(),
             }]);
         }
-        let bytes = fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = read_limited(path)?;
         let parse_error = |diagnostic| Error::Parse {
             path: path.to_path_buf(),
             diagnostic,
@@ -662,6 +656,40 @@ fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// A file's bytes, or an error without reading it when it is larger than
+/// [`MAX_FILE`] (its size is checked as it is read, so a file that grows does
+/// not slip past).
+fn read_limited(path: &Path) -> Result<Vec<u8>, Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let mut bytes = Vec::new();
+    if size <= MAX_FILE {
+        file.take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    if size > MAX_FILE || bytes.len() as u64 > MAX_FILE {
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            diagnostic: Diagnostic::new(
+                Severity::Error,
+                1,
+                1,
+                format!(
+                    "the file is larger than {} MiB; a page holds one story, far smaller",
+                    MAX_FILE >> 20
+                ),
+                "",
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 /// A file's text: UTF-8 (a BOM dropped) or UTF-16 with a BOM; anything else is an

@@ -12,11 +12,13 @@ pub(super) const MAX_EVENT: u64 = 16 << 20;
 pub(super) const MAX_PROLOG_EVENT: u64 = 1 << 20;
 /// Largest text kept for one field, and for one `<item>` in all.
 pub(super) const MAX_FIELD: usize = 16 << 20;
-/// Deepest nesting of elements accepted (WordPress exports go five deep).
+/// Most `<category>` elements (tags and categories) one `<item>` may hold; a
+/// post carries a handful. Within it, tags are de-duplicated in linear time.
+pub(super) const MAX_ITEM_CATEGORIES: usize = 1000;
+/// Deepest nesting of XML elements accepted (WordPress exports go five deep).
+/// The HTML inside a field has its own limit, `html::MAX_NESTING`.
 pub(super) const MAX_DEPTH: usize = 256;
 /// Bytes of the file kept behind the read position, to quote lines in messages.
 pub(super) const WINDOW: usize = 1 << 20;
 /// Read buffer.
 pub(super) const CHUNK: usize = 64 << 10;
-/// Longest quoted line in a message.
-pub(super) const MAX_QUOTE: usize = 1000;

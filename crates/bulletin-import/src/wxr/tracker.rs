@@ -6,7 +6,10 @@ use std::io::{self, BufRead, Read};
 
 use memchr::{memchr, memchr_iter, memrchr};
 
-use super::limits::{CHUNK, MAX_PROLOG_EVENT, MAX_QUOTE, WINDOW};
+use bulletin_text::Quote;
+use bulletin_text::limits::MAX_QUOTE;
+
+use super::limits::{CHUNK, MAX_PROLOG_EVENT, WINDOW};
 
 /// A place in the file: byte offset, 1-based line, and where that line starts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,11 +107,11 @@ impl<R: BufRead> Tracker<R> {
     /// Line, column and quoted line of offset `at` (at most the current position).
     /// Exact while `at` is within the kept window; before it (only the start of an
     /// event over a megabyte long), the line from `fallback` and a byte column.
-    pub(super) fn locate(&self, at: u64, fallback: Mark) -> (u64, u64, String) {
+    pub(super) fn locate(&self, at: u64, fallback: Mark) -> (u64, u64, Quote) {
         let at = at.min(self.pos);
         if at < self.window_start {
             let column = at.saturating_sub(fallback.line_start) + 1;
-            return (fallback.line, column, String::new());
+            return (fallback.line, column, Quote::of("", 1));
         }
         let w = &self.window;
         let idx = usize::try_from(at - self.window_start)
@@ -122,42 +125,60 @@ impl<R: BufRead> Tracker<R> {
             // The line began before the window: count its earlier part in bytes.
             column += self.window_start.saturating_sub(self.line_start);
         }
-        let quote = self.quote(line_start, idx);
+        let began_before = line_start == 0 && self.window_start > 0 && line == self.line;
+        let quote = self.quote(line_start, idx, began_before);
         (line, column, quote)
     }
 
-    /// The line through window index `from`, to its end (looking ahead into the
-    /// unread buffer when the parser stopped mid-line).
-    fn quote(&self, from: usize, through: usize) -> String {
+    /// The line through window index `from` (its start) and `through` (the
+    /// place the message is about), looking ahead into the unread buffer when the
+    /// parser stopped mid-line: only a stretch around `through`, cut on character
+    /// boundaries, since a line may be megabytes long.
+    fn quote(&self, from: usize, through: usize, began_before: bool) -> Quote {
         let w = &self.window;
-        let mut bytes: Vec<u8> = match memchr(b'\n', &w[through..]) {
-            Some(i) => w[from..through + i].to_vec(),
+        // Bytes enough for `MAX_QUOTE` characters on either side.
+        let reach = 4 * MAX_QUOTE;
+        let mut start = from.max(through.saturating_sub(reach));
+        while start < through && w[start] & 0xC0 == 0x80 {
+            start += 1;
+        }
+        let mut bytes: Vec<u8> = w[start..through].to_vec();
+        let mut cut_after = false;
+        let rest = &w[through..];
+        let ahead = &self.buf[self.start..self.end];
+        let tail_in_window = memchr(b'\n', rest);
+        let tail: Vec<u8> = match tail_in_window {
+            Some(i) => rest[..i].to_vec(),
             None => {
-                let mut v = w[from..].to_vec();
-                let ahead = &self.buf[self.start..self.end];
+                let mut v = rest.to_vec();
                 let take = memchr(b'\n', ahead).unwrap_or(ahead.len());
                 v.extend_from_slice(&ahead[..take]);
+                // The line may go on past what has been read.
+                cut_after = take == ahead.len() && !ahead.is_empty();
                 v
             }
         };
-        if bytes.last() == Some(&b'\r') {
+        let mut end = tail.len().min(reach);
+        if end < tail.len() {
+            cut_after = true;
+            while end > 0 && tail[end] & 0xC0 == 0x80 {
+                end -= 1;
+            }
+        }
+        bytes.extend_from_slice(&tail[..end]);
+        if !cut_after && bytes.last() == Some(&b'\r') {
             bytes.pop();
         }
         let text = String::from_utf8_lossy(&bytes);
-        if text.chars().count() > MAX_QUOTE {
-            let mut cut: String = text.chars().take(MAX_QUOTE).collect();
-            cut.push('\u{2026}');
-            cut
-        } else {
-            text.into_owned()
-        }
+        let column = chars(&w[start..through]) + 1;
+        Quote::part(&text, column, began_before || start > from, cut_after)
     }
 
     /// Column and quoted line of a mark, cheaply (for warnings about an item):
     /// exact when its line is short and still in the window.
     pub(super) fn at_mark(&self, mark: Mark) -> (u64, String) {
         let bytes_before = mark.pos.saturating_sub(mark.line_start);
-        if mark.line_start < self.window_start || bytes_before > 4096 {
+        if mark.line_start < self.window_start || bytes_before > 4 * MAX_QUOTE as u64 {
             return (bytes_before + 1, String::new());
         }
         let from = usize::try_from(mark.line_start - self.window_start).unwrap_or(0);
@@ -168,7 +189,7 @@ impl<R: BufRead> Tracker<R> {
         }
         let column = chars(&w[from..through]) + 1;
         let end = memchr(b'\n', &w[through..]).map_or(w.len(), |i| through + i);
-        if end - from > MAX_QUOTE * 4 {
+        if end - from > 8 * MAX_QUOTE {
             return (column, String::new());
         }
         let mut line = String::from_utf8_lossy(&w[from..end]).into_owned();

@@ -6,8 +6,8 @@
 mod lines;
 mod parse;
 
-use std::collections::VecDeque;
-use std::io::BufRead;
+use std::collections::{HashSet, VecDeque};
+use std::io::{self, BufRead};
 
 use bulletin_core::{
     Access, Copyright, Date, Dateline, IssueRef, Month, Story, format_issue_date, infer_year,
@@ -15,6 +15,7 @@ use bulletin_core::{
 };
 
 use crate::diagnostic::{Diagnostic, Severity, column_of};
+use crate::limits::{MAX_LINE, MAX_STORY, MAX_TAGS};
 use crate::lint::IssueSequence;
 use lines::{clean_paragraph, starts_copyright, starts_issue_line, strip_prefix_ci, tags_line};
 pub use lines::{is_copyright_line, is_end_mark, is_issue_line, is_space, strip_dash, trim};
@@ -105,6 +106,8 @@ struct Draft {
     copyright: Option<Copyright>,
     copyright_source: String,
     tags: Vec<String>,
+    /// Bytes of headline and paragraphs kept, against [`MAX_STORY`].
+    size: usize,
     failed: bool,
 }
 
@@ -162,19 +165,66 @@ impl<R: BufRead> Reader<R> {
         )));
     }
 
+    /// Reads one line into `buf`, keeping at most [`MAX_LINE`] bytes of it (and
+    /// its line end) and skipping the rest: the bytes read (0 at the end of
+    /// input) and whether any were skipped.
+    fn read_line(&mut self) -> io::Result<(usize, bool)> {
+        self.buf.clear();
+        let mut read = 0;
+        let mut skipped = false;
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                return Ok((read, skipped));
+            }
+            let (chunk, ends) = match memchr::memchr(b'\n', available) {
+                Some(i) => (&available[..=i], true),
+                None => (available, false),
+            };
+            let room = (MAX_LINE + 2).saturating_sub(self.buf.len());
+            let keep = chunk.len().min(room);
+            self.buf.extend_from_slice(&chunk[..keep]);
+            skipped |= keep < chunk.len();
+            let used = chunk.len();
+            read += used;
+            self.input.consume(used);
+            if ends {
+                return Ok((read, skipped));
+            }
+        }
+    }
+
     /// Reads and handles one line; false at end of input.
     fn step(&mut self) -> bool {
-        self.buf.clear();
-        match self.input.read_until(b'\n', &mut self.buf) {
-            Ok(0) => return false,
-            Ok(_) => {}
+        let skipped = match self.read_line() {
+            Ok((0, _)) => return false,
+            Ok((_, skipped)) => skipped,
             Err(e) => {
                 let line = self.line_no + 1;
                 self.error(line, 1, format!("cannot read input: {e}"), "");
                 return false;
             }
-        }
+        };
         self.line_no += 1;
+        if skipped || self.buf.trim_ascii_end().len() > MAX_LINE {
+            let line = self.line_no;
+            let kept = String::from_utf8_lossy(&self.buf[..self.buf.len().min(MAX_LINE)]);
+            let kept = kept.into_owned();
+            self.error(
+                line,
+                1,
+                format!(
+                    "this line is longer than {MAX_LINE} bytes; no paragraph is that long (the limit is {} characters)",
+                    bulletin_core::MAX_PARAGRAPH
+                ),
+                &kept,
+            );
+            return true;
+        }
         // Take the buffer so the handler can borrow `self` mutably; put it back after.
         let buf = std::mem::take(&mut self.buf);
         let mut bytes: &[u8] = &buf;
@@ -256,6 +306,25 @@ impl<R: BufRead> Reader<R> {
                     self.state = State::IssueLine;
                     self.handle(raw);
                 } else {
+                    if self.draft.failed && self.draft.size > MAX_STORY {
+                        // Refused already: keep nothing more of it.
+                        return;
+                    }
+                    self.draft.size += text.len() + 1;
+                    if self.draft.size > MAX_STORY {
+                        let headline_line = self.draft.lines.headline;
+                        self.error(
+                            line,
+                            1,
+                            format!(
+                                "the story that starts at line {headline_line} holds more than {} MiB of text here; no story is that long (is an end mark missing?)",
+                                MAX_STORY >> 20
+                            ),
+                            raw,
+                        );
+                        self.draft.body.clear();
+                        return;
+                    }
                     let cleaned = clean_paragraph(text);
                     let draft = &mut self.draft;
                     match draft.body.last_mut() {
@@ -314,11 +383,7 @@ impl<R: BufRead> Reader<R> {
             }
             State::AfterCopyright => {
                 if let Some(tags) = tags_line(text) {
-                    for tag in tags.split(',').map(trim).filter(|t| !t.is_empty()) {
-                        if !self.draft.tags.iter().any(|t| t == tag) {
-                            self.draft.tags.push(tag.to_owned());
-                        }
-                    }
+                    self.tags_line(raw, tags);
                     self.end_story();
                     self.state = State::Headline;
                 } else {
@@ -326,6 +391,31 @@ impl<R: BufRead> Reader<R> {
                     self.start_story(raw, text);
                 }
             }
+        }
+    }
+
+    /// Adds a `— Tags:` line's tags, each once, in first-seen order (a set makes
+    /// it linear: a line of 200,000 tags took half a minute with a list).
+    fn tags_line(&mut self, raw: &str, tags: &str) {
+        let mut seen: HashSet<String> = self.draft.tags.iter().cloned().collect();
+        for tag in tags.split(',').map(trim).filter(|t| !t.is_empty()) {
+            if seen.contains(tag) {
+                continue;
+            }
+            if self.draft.tags.len() >= MAX_TAGS {
+                // `tag` is a piece of `raw`: its offset there is its column.
+                let at = (tag.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
+                let line = self.line_no;
+                self.error(
+                    line,
+                    column_of(raw, at),
+                    format!("this story has more than {MAX_TAGS} tags; no story needs that many"),
+                    raw,
+                );
+                return;
+            }
+            seen.insert(tag.to_owned());
+            self.draft.tags.push(tag.to_owned());
         }
     }
 
@@ -337,6 +427,7 @@ impl<R: BufRead> Reader<R> {
                 ..StoryLines::default()
             },
             tags: self.header_tag.iter().cloned().collect(),
+            size: text.len(),
             ..Draft::default()
         };
         self.state = State::Dateline;
@@ -353,6 +444,7 @@ impl<R: BufRead> Reader<R> {
     fn dateline(&mut self, raw: &str, text: &str) {
         let line = self.line_no;
         self.draft.lines.dateline = line;
+        self.draft.size += text.len() + 1;
         self.draft.dateline_source = raw.to_owned();
         self.state = State::Body;
         match parse_dateline(raw) {

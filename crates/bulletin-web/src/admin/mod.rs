@@ -14,7 +14,7 @@ mod audit;
 pub mod auth;
 mod diff;
 pub mod extract;
-mod forms;
+pub(crate) mod forms;
 mod issues;
 mod newsletter;
 mod render;

@@ -48,7 +48,7 @@ mod account;
 mod links;
 mod sign_in;
 mod subscribe;
-mod unsubscribe;
+pub(crate) mod unsubscribe;
 
 use account::{account_action, account_page, private_feed};
 use links::confirm;

@@ -83,7 +83,7 @@ pub(super) async fn unsubscribe(
 
 /// Whether a POST body says `List-Unsubscribe=One-Click`, URL-encoded or as
 /// `multipart/form-data` (RFC 8058's own example uses the latter).
-pub(super) fn is_one_click(body: &[u8]) -> bool {
+pub(crate) fn is_one_click(body: &[u8]) -> bool {
     if form_urlencoded::parse(body).any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click") {
         return true;
     }

@@ -15,7 +15,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::diagnostics::xml_error_message;
 use super::elements::{AuthorField, ItemField, Kind, Open, Prefixes, Root, TermField, TermKind};
 use super::guard;
-use super::limits::{MAX_DEPTH, MAX_FIELD};
+use super::limits::{MAX_DEPTH, MAX_FIELD, MAX_ITEM_CATEGORIES};
 use super::tracker::{Mark, Tracker};
 use crate::{Diagnostic, Item, Settings, Severity, html};
 use items::ItemFields;
@@ -99,7 +99,7 @@ impl Walker {
         message: impl Into<String>,
     ) -> Diagnostic {
         let (line, column, quote) = tracker.locate(at, self.mark);
-        Diagnostic::new(Severity::Error, line, column, message, &quote)
+        Diagnostic::quoted(Severity::Error, line, column, message, quote)
     }
 
     fn error<R: BufRead>(&self, tracker: &Tracker<R>, message: impl Into<String>) -> Diagnostic {
@@ -353,6 +353,12 @@ impl Walker {
                 } else if name == b"link" {
                     Kind::ItemField(ItemField::Link)
                 } else if name == b"category" {
+                    if self.item.categories.len() >= MAX_ITEM_CATEGORIES {
+                        return Err(self.error(
+                            tracker,
+                            format!("this <item> holds more than {MAX_ITEM_CATEGORIES} categories and tags; a post carries a handful"),
+                        ));
+                    }
                     let category = self.item_category(e, tracker)?;
                     // Counted against the item's size, so that an item with
                     // endless categories cannot grow without bound.
@@ -500,6 +506,21 @@ impl Walker {
         let Some(open) = self.stack.pop() else {
             return Ok(());
         };
+        // HTML nested too deep would cost the sanitiser time in its square.
+        if open.kind.captures()
+            && let Some(at) = html::too_deep(&self.text)
+        {
+            return Err(self.error_at(
+                tracker,
+                open.mark.pos,
+                format!(
+                    "{} holds HTML nested more than {} elements deep (at character {} of its text); a post's HTML goes a few dozen deep at most",
+                    open.kind.label(),
+                    html::MAX_NESTING,
+                    self.text[..at].chars().count() + 1
+                ),
+            ));
+        }
         match open.kind {
             Kind::Rss => {
                 if !self.channel_seen {

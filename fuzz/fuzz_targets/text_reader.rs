@@ -1,0 +1,4 @@
+#![no_main]
+// The body is the library's own, so that `cargo test` replays fuzz/corpus/text_reader/
+// through exactly this code on stable.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bulletin_text::fuzzing::text_reader(data));
