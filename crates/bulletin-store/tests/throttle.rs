@@ -27,7 +27,10 @@ async fn reserve(store: &dyn Store, key: &str, max: u64, task: usize) -> Reserva
         .reserve_attempt(
             &[
                 AttemptLimit { key, max },
-                AttemptLimit { key: &own, max: 100 },
+                AttemptLimit {
+                    key: &own,
+                    max: 100,
+                },
             ],
             NOW,
             NOW - WINDOW,
@@ -57,7 +60,10 @@ pub(crate) async fn reservations_are_atomic(ctx: Ctx) {
         outcomes.push(outcome.unwrap());
     }
     let grants = outcomes.iter().filter(|r| granted(r)).count();
-    assert_eq!(grants, 5, "granted {grants} of {TASKS} against a limit of 5");
+    assert_eq!(
+        grants, 5,
+        "granted {grants} of {TASKS} against a limit of 5"
+    );
     // Every refusal names the shared limit (the first), and counted nothing.
     assert!(
         outcomes
@@ -113,10 +119,7 @@ pub(crate) async fn reservations_refuse_release_and_forget(ctx: Ctx) {
             .unwrap(),
         Reservation::Refused(1)
     );
-    assert_eq!(
-        s.login_failures("address:192.0.2.1", 0).await.unwrap(),
-        2
-    );
+    assert_eq!(s.login_failures("address:192.0.2.1", 0).await.unwrap(), 2);
     // A success gives its attempt back: room for one more.
     s.release_attempt(ids[1]).await.unwrap();
     assert_eq!(
@@ -142,10 +145,7 @@ pub(crate) async fn reservations_refuse_release_and_forget(ctx: Ctx) {
             .await
             .unwrap()
     ));
-    assert_eq!(
-        s.login_failures("address:192.0.2.1", 0).await.unwrap(),
-        1
-    );
+    assert_eq!(s.login_failures("address:192.0.2.1", 0).await.unwrap(), 1);
 }
 
 fn notice(email: &str) -> Notice {
@@ -220,7 +220,12 @@ pub(crate) async fn notices_are_queued_claimed_and_fenced(ctx: Ctx) {
     };
     assert!(s.record_notice(b[0].id, "b", &retry, NOW).await.unwrap());
     assert_eq!(s.notices_waiting().await.unwrap(), 1);
-    assert!(s.claim_notices("c", 10, NOW + 59, 120).await.unwrap().is_empty());
+    assert!(
+        s.claim_notices("c", 10, NOW + 59, 120)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = s.claim_notices("c", 10, NOW + 60, 120).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempt, 2);
@@ -236,9 +241,18 @@ pub(crate) async fn notices_are_queued_claimed_and_fenced(ctx: Ctx) {
     let failed = SendOutcome::Failed {
         error: "550 no such user".into(),
     };
-    assert!(s.record_notice(taken[0].id, "d", &failed, NOW).await.unwrap());
+    assert!(
+        s.record_notice(taken[0].id, "d", &failed, NOW)
+            .await
+            .unwrap()
+    );
     assert_eq!(s.notices_waiting().await.unwrap(), 0);
-    assert!(s.claim_notices("e", 10, NOW + 99_999, 120).await.unwrap().is_empty());
+    assert!(
+        s.claim_notices("e", 10, NOW + 99_999, 120)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Nobody is marked bounced by a notice.
     assert_eq!(
         s.subscriber("pending@example.org")

@@ -157,8 +157,12 @@ pub trait Outbox: Send + Sync {
     /// nothing is queued unless the address is a subscriber's confirmed one;
     /// the statement is the same either way, so the caller does the same work
     /// whether or not the address is known. Returns whether it was queued.
-    async fn queue_notice(&self, notice: &Notice, only_if_confirmed: bool, now: i64)
-    -> Result<bool>;
+    async fn queue_notice(
+        &self,
+        notice: &Notice,
+        only_if_confirmed: bool,
+        now: i64,
+    ) -> Result<bool>;
     /// Claims up to `limit` due notices for `worker`, as
     /// [`Outbox::claim_sends`] claims rows (queued and due, or another
     /// worker's claim older than `lease`), oldest first.

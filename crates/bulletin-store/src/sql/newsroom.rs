@@ -14,8 +14,9 @@ use super::{
     version,
 };
 use crate::{
-    Actor, ApiToken, AttemptLimit, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
-    ImportTx, IssueDesk, IssueSummary, Newsroom, Reservation, Result, SaveOutcome, Session, StoreError,
+    Actor, ApiToken, AttemptLimit, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory,
+    HistoryEntry, ImportTx, IssueDesk, IssueSummary, Newsroom, Reservation, Result, SaveOutcome,
+    Session, StoreError,
 };
 
 // Both lists name their table `x`, so that filters apply to either.

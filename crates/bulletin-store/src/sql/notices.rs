@@ -82,11 +82,11 @@ pub(super) async fn record(
     outcome: &SendOutcome,
 ) -> Result<bool> {
     let query = match outcome {
-        SendOutcome::Sent => {
-            sqlx::query("DELETE FROM notices WHERE id = $1 AND state = 'sending' AND claimed_by = $2")
-                .bind(id)
-                .bind(worker)
-        }
+        SendOutcome::Sent => sqlx::query(
+            "DELETE FROM notices WHERE id = $1 AND state = 'sending' AND claimed_by = $2",
+        )
+        .bind(id)
+        .bind(worker),
         SendOutcome::Retry { error, retry_at } => sqlx::query(
             "UPDATE notices SET state = 'queued', last_error = $3, next_attempt_at = $4,
                  claimed_by = NULL, claimed_at = NULL
