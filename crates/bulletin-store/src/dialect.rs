@@ -15,6 +15,11 @@ pub(crate) trait Dialect {
     /// that workers claiming rows pass over each other's; empty for SQLite, whose
     /// writers take turns.
     const SKIP_LOCKED: &'static str;
+    /// The statement that opens a transaction which takes row locks as it goes
+    /// (the throttle's): `BEGIN IMMEDIATE` on SQLite, whose writers take turns
+    /// from the start (a deferred transaction could fail to upgrade), plain
+    /// `BEGIN` on PostgreSQL, where the rows it upserts are the locks.
+    const BEGIN_LOCKING: &'static str;
     /// The type of `revisions.content`.
     const JSON_TYPE: &'static str;
     /// ` COLLATE "C"` where ORDER BY needs it to sort text in byte order (as

@@ -45,10 +45,10 @@ pub mod sqlite;
 pub use api::archive::{Archive, NewDraft, RestorePart, import_actor};
 pub use api::import::{Import, ImportTx, PutOutcome};
 pub use api::newsroom::{
-    Actor, ApiToken, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
-    IssueDesk, IssueSummary, Newsroom, SaveOutcome, Session,
+    Actor, ApiToken, AttemptLimit, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory,
+    HistoryEntry, IssueDesk, IssueSummary, Newsroom, Reservation, SaveOutcome, Session,
 };
-pub use api::outbox::{Outbox, SendJob, SendOutcome, SendProgress};
+pub use api::outbox::{Notice, NoticeJob, Outbox, SendJob, SendOutcome, SendProgress};
 pub use api::site::{Change, Counts, PublicSite, Revision, StoryIndexEntry, StoryPage, StoryQuery};
 pub use api::staff::StaffAccounts;
 pub use api::store::Store;

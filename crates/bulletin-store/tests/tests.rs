@@ -110,12 +110,16 @@ conformance! {
     outbox_batched_outcomes_and_releases => outbox::batched_outcomes_and_releases,
     outbox_one_issue_at_a_time_and_previews => outbox::one_issue_at_a_time_and_previews,
     outbox_a_standing_sender_finds_due_issues => outbox::a_standing_sender_finds_due_issues,
+    throttle_reservations_are_atomic => throttle::reservations_are_atomic,
+    throttle_reservations_refuse_release_and_forget => throttle::reservations_refuse_release_and_forget,
+    throttle_notices_are_queued_claimed_and_fenced => throttle::notices_are_queued_claimed_and_fenced,
 }
 
 mod archive;
 mod newsroom;
 mod outbox;
 mod subscribers;
+mod throttle;
 
 // ---------------------------------------------------------------------------------
 // Runners

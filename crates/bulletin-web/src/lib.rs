@@ -23,6 +23,7 @@ mod readers;
 mod redirects;
 mod routes;
 mod search;
+mod server;
 mod theme;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use http::CONTENT_SECURITY_POLICY;
+pub use server::{ServeLimits, serve_app};
 pub use theme::Theme;
 
 /// A request that takes longer is answered 408 and its work dropped.
@@ -135,11 +137,16 @@ pub struct Options {
     /// A one-time token for `/admin/setup?token=...`, which creates the first
     /// admin account while there is none (see [`first_run_token`]).
     pub setup_token: Option<String>,
-    /// Sends sign-up confirmations and sign-in links; without one the site's
-    /// subscribe and sign-in forms say they are closed.
+    /// Mail is configured: sign-up confirmations and sign-in links are queued
+    /// for it (and delivered by whoever runs the standing sender with it);
+    /// without one the site's subscribe and sign-in forms say they are closed.
     pub mailer: Option<bulletin_mail::Mailer>,
     /// Where the web layer reads the time (the system clock by default).
     pub clock: Arc<dyn clock::Clock>,
+    /// Notified after the site queues reader mail (`Outbox::queue_notice`), so
+    /// that the process delivering it (the standing sender,
+    /// `bulletin_mail::sender::keep_delivering_notices`) starts at once.
+    pub mail_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Default for Options {
@@ -152,6 +159,7 @@ impl Default for Options {
             setup_token: None,
             mailer: None,
             clock: Arc::new(clock::SystemClock),
+            mail_queued: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -275,13 +283,21 @@ pub async fn serve(
     theme: Theme,
     options: Options,
 ) -> Result<(), WebError> {
-    // The peer address is the sign-in throttle's per-address key.
-    let app = app_with(store, theme, options)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
+    serve_with(listener, store, theme, options, ServeLimits::default()).await
+}
+
+/// [`serve`] under explicit connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    theme: Theme,
+    options: Options,
+    limits: ServeLimits,
+) -> Result<(), WebError> {
+    // The peer address is the sign-in throttle's per-address key; the server
+    // hands it to handlers as `ConnectInfo`.
+    let app = app_with(store, theme, options);
+    serve_app(listener, app, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

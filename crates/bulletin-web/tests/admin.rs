@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{MovableClock, Reply, Site, site_with};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(super) const PASSWORD: &str = "correct horse battery staple";
 
 /// A browser in miniature: keeps cookies, sends forms.
 struct Client<'a> {
@@ -134,7 +134,7 @@ fn unescape(text: &str) -> String {
     text.replace("&#x2f;", "/").replace("&quot;", "\"")
 }
 
-async fn newsroom_site(options: bulletin_web::Options) -> Site {
+pub(super) async fn newsroom_site(options: bulletin_web::Options) -> Site {
     let site = site_with(None, options).await;
     add_user(site.store.as_ref(), "admin@example.org", Role::Admin).await;
     add_user(site.store.as_ref(), "editor@example.org", Role::Editor).await;

@@ -3,31 +3,54 @@
 //! magic-link sign-in, the account page, one-click unsubscribe, the private
 //! feed, and the access rule for a signed-in paying reader.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bulletin_core::Access;
 use bulletin_core::subscriber::{Plan, SubscriberStatus};
 use bulletin_core::token::{Claims, Purpose, sign};
+use bulletin_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::{Reply, Site, request, site_with};
 
 /// One message the recording SMTP server was given: (recipients, text).
-type Received = (Vec<String>, String);
+pub(super) type Received = (Vec<String>, String);
 
-/// What the recording SMTP server was given.
+/// What the recording SMTP server was given. The site only queues reader
+/// mail; reading what was given first waits until the queue is delivered.
 #[derive(Clone, Default)]
-struct Outbox(Arc<Mutex<Vec<Received>>>);
+pub(super) struct Outbox {
+    received: Arc<Mutex<Vec<Received>>>,
+    store: Arc<OnceLock<Arc<dyn Store>>>,
+}
 
 impl Outbox {
-    fn messages(&self) -> Vec<Received> {
-        self.0.lock().unwrap().clone()
+    /// Waits until no notice is queued or being sent: each delivered one is
+    /// in the record (the recorder keeps a message before it answers 250,
+    /// and a notice leaves the queue only after that answer).
+    pub(super) async fn settle(&self) {
+        let store = self.store.get().expect("the outbox knows the site's store");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while store.notices_waiting().await.unwrap() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "reader mail was not delivered within a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    pub(super) async fn messages(&self) -> Vec<Received> {
+        self.settle().await;
+        self.received.lock().unwrap().clone()
     }
 
     /// The messages to `to`, decoded enough to find links in.
-    fn to(&self, to: &str) -> Vec<String> {
+    pub(super) async fn to(&self, to: &str) -> Vec<String> {
         self.messages()
+            .await
             .into_iter()
             .filter(|(rcpt, _)| rcpt.iter().any(|r| r.contains(to)))
             .map(|(_, data)| unfold(&data))
@@ -43,7 +66,9 @@ fn unfold(data: &str) -> String {
 
 /// An SMTP server that accepts everything and records it (RFC 5321, enough
 /// for lettre).
-async fn smtp_server() -> (u16, Outbox) {
+/// Each session waits for a permit of `gate`, when given, before it greets
+/// the client: until the test adds permits, a client is held unanswered.
+pub(super) async fn smtp_server(gate: Option<Arc<Semaphore>>) -> (u16, Outbox) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let outbox = Outbox::default();
@@ -54,7 +79,11 @@ async fn smtp_server() -> (u16, Outbox) {
                 return;
             };
             let record = record.clone();
+            let gate = gate.clone();
             tokio::spawn(async move {
+                if let Some(gate) = gate {
+                    gate.acquire().await.unwrap().forget();
+                }
                 let (read, mut write) = socket.into_split();
                 let mut lines = BufReader::new(read);
                 let _ = write.write_all(b"220 localhost recorder\r\n").await;
@@ -85,7 +114,7 @@ async fn smtp_server() -> (u16, Outbox) {
                             data.push_str(line.strip_prefix('.').unwrap_or(&line));
                         }
                         record
-                            .0
+                            .received
                             .lock()
                             .unwrap()
                             .push((std::mem::take(&mut rcpt), data));
@@ -105,7 +134,13 @@ async fn smtp_server() -> (u16, Outbox) {
 }
 
 async fn reader_site() -> (Site, Outbox) {
-    let (port, outbox) = smtp_server().await;
+    reader_site_with(None).await
+}
+
+/// A site whose reader mail goes to a recording SMTP server (held by `gate`,
+/// when given), delivered by the same notice loop `bulletin serve` runs.
+pub(super) async fn reader_site_with(gate: Option<Arc<Semaphore>>) -> (Site, Outbox) {
+    let (port, outbox) = smtp_server(gate).await;
     let mailer = bulletin_mail::Mailer::new(&bulletin_mail::SmtpSettings {
         url: format!("smtp://127.0.0.1:{port}"),
         from: "news@bulletin.example.org".into(),
@@ -114,14 +149,24 @@ async fn reader_site() -> (Site, Outbox) {
         per_second: 100,
     })
     .unwrap();
+    let wake = Arc::new(tokio::sync::Notify::new());
     let site = site_with(
         None,
         bulletin_web::Options {
-            mailer: Some(mailer),
+            mailer: Some(mailer.clone()),
+            mail_queued: Arc::clone(&wake),
             ..Default::default()
         },
     )
     .await;
+    tokio::spawn(bulletin_mail::sender::keep_delivering_notices(
+        Arc::clone(&site.store),
+        mailer,
+        wake,
+        std::time::Duration::from_secs(1),
+        |e| panic!("the notice queue failed: {e}"),
+    ));
+    outbox.store.set(Arc::clone(&site.store)).ok().unwrap();
     // Links in messages point at this server.
     let mut publication = site.store.publication().await.unwrap();
     publication.base_url = format!("http://{}", site.addr);
@@ -176,7 +221,7 @@ fn field(page: &str, name: &str) -> String {
     page[start..][..page[start..].find('"').unwrap()].to_owned()
 }
 
-async fn post(site: &Site, path: &str, cookie: &str, body: &str) -> Reply {
+pub(super) async fn post(site: &Site, path: &str, cookie: &str, body: &str) -> Reply {
     let mut headers = vec![
         "Content-Type: application/x-www-form-urlencoded".to_owned(),
         format!("Content-Length: {}", body.len()),
@@ -225,7 +270,7 @@ async fn get_with(site: &Site, path: &str, cookie: &str) -> Reply {
 }
 
 /// A form page's token and the cookie that goes with it.
-async fn form(site: &Site, path: &str) -> (String, String) {
+pub(super) async fn form(site: &Site, path: &str) -> (String, String) {
     let page = request(site, "GET", path, &[]).await;
     assert_eq!(page.status, 200, "{}", page.text());
     let token = field(&page.text(), "form_token");
@@ -245,8 +290,8 @@ fn encode(value: &str) -> String {
 }
 
 /// The link after `prefix` in the newest message to `to`.
-fn link(outbox: &Outbox, to: &str, prefix: &str) -> String {
-    let messages = outbox.to(to);
+async fn link(outbox: &Outbox, to: &str, prefix: &str) -> String {
+    let messages = outbox.to(to).await;
     let last = messages.last().unwrap_or_else(|| panic!("no mail to {to}"));
     let start = last
         .find(prefix)
@@ -271,7 +316,7 @@ async fn subscribe_and_confirm(site: &Site, outbox: &Outbox, email: &str) -> Str
     let email = email.to_lowercase();
     let email = email.as_str();
     let base = format!("http://{}", site.addr);
-    let confirm = link(outbox, email, &format!("{base}/subscribe/confirm/"));
+    let confirm = link(outbox, email, &format!("{base}/subscribe/confirm/")).await;
     let path = confirm.strip_prefix(&base).unwrap().to_owned();
     // A GET shows a button and changes nothing (mail scanners open links).
     let (token, form_cookie) = form(site, &path).await;
@@ -307,7 +352,7 @@ async fn double_opt_in_then_the_access_rule_follows_the_plan() {
     let email = "reader@example.org";
 
     // The confirmation message: one recipient, the right sender and subject.
-    let messages = outbox.messages();
+    let messages = outbox.messages().await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].0, vec!["<reader@example.org>".to_owned()]);
     assert!(messages[0].1.contains("The Test Letter"));
@@ -382,7 +427,7 @@ async fn double_opt_in_then_the_access_rule_follows_the_plan() {
 async fn magic_links_sign_in_once_and_reveal_no_addresses() {
     let (site, outbox) = reader_site().await;
     subscribe_and_confirm(&site, &outbox, "known@example.org").await;
-    let before = outbox.messages().len();
+    let before = outbox.messages().await.len();
 
     // An unknown address gets the same page and no mail.
     let (token, form_cookie) = form(&site, "/account/sign-in/").await;
@@ -394,7 +439,7 @@ async fn magic_links_sign_in_once_and_reveal_no_addresses() {
     )
     .await;
     assert_eq!(unknown.status, 200);
-    assert_eq!(outbox.messages().len(), before);
+    assert_eq!(outbox.messages().await.len(), before);
 
     let (token, form_cookie) = form(&site, "/account/sign-in/").await;
     let known = post(
@@ -411,7 +456,8 @@ async fn magic_links_sign_in_once_and_reveal_no_addresses() {
         &outbox,
         "known@example.org",
         &format!("{base}/account/sign-in/"),
-    );
+    )
+    .await;
     let path = link.strip_prefix(&base).unwrap().to_owned();
     let (token, form_cookie) = form(&site, &path).await;
     let signed = post(&site, &path, &form_cookie, &format!("form_token={token}")).await;
@@ -588,6 +634,7 @@ async fn one_click_unsubscribe_as_rfc_8058_describes() {
     assert!(
         outbox
             .to("leaving@example.org")
+            .await
             .last()
             .unwrap()
             .contains("/subscribe/confirm/"),
@@ -644,7 +691,7 @@ async fn bad_sign_ups_are_refused_and_floods_limited() {
             .unwrap(),
         0
     );
-    assert!(outbox.messages().is_empty());
+    assert!(outbox.messages().await.is_empty());
     // Duplicate sign-ups: one row; past three messages an hour, no more mail.
     let mut statuses = Vec::new();
     for _ in 0..5 {
@@ -659,7 +706,7 @@ async fn bad_sign_ups_are_refused_and_floods_limited() {
         statuses.push(reply.status);
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
-    assert_eq!(outbox.to("twice@example.org").len(), 3);
+    assert_eq!(outbox.to("twice@example.org").await.len(), 3);
     assert_eq!(
         site.store
             .count_subscribers(&Default::default())
@@ -681,7 +728,7 @@ async fn bad_sign_ups_are_refused_and_floods_limited() {
         limited |= reply.status == 429;
     }
     assert!(limited, "a flood from one address is limited");
-    assert!(outbox.messages().len() <= 3 + 10);
+    assert!(outbox.messages().await.len() <= 3 + 10);
 }
 
 #[tokio::test]

@@ -24,10 +24,42 @@ pub struct Args {
     /// A folder of templates that replace the default theme's, by name.
     #[arg(long, value_name = "DIR")]
     theme: Option<PathBuf>,
+    #[command(flatten)]
+    limits: Limits,
+}
+
+/// How long and how many connections the server keeps (see the README).
+#[derive(Debug, clap::Args)]
+pub struct Limits {
+    /// Seconds a client has to send a whole request head (also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Seconds without a byte either way after which a connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    idle_timeout: u64,
+    /// Connections open at once; past it new ones are answered 503 and closed.
+    /// Keep it well under the process's open-file limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+}
+
+impl Limits {
+    pub fn to_web(&self) -> bulletin_web::ServeLimits {
+        bulletin_web::ServeLimits {
+            header_read_timeout: Duration::from_secs(self.header_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
-    let Args { addr, theme } = args;
+    let Args {
+        addr,
+        theme,
+        limits,
+    } = args;
     global.with_store(async |store, settings| {
         // A broken theme stops start-up with the template's file and line.
         let theme = bulletin_web::Theme::load(theme.as_deref())?;
@@ -39,7 +71,7 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
         let options =
             newsroom_options(&store, options, settings, &format!("http://{local}")).await?;
         eprintln!("bulletin is serving http://{local}/ (Ctrl-C to stop)");
-        bulletin_web::serve(listener, store, theme, options).await?;
+        bulletin_web::serve_with(listener, store, theme, options, limits.to_web()).await?;
         eprintln!("bulletin stopped");
         Ok(ExitCode::SUCCESS)
     })
@@ -81,6 +113,17 @@ pub async fn newsroom_options(
             "mail (sign-ups, sign-in links, queued newsletters) goes through {}",
             mailer.server()
         );
+        // Reader mail the site queues goes out from here, at once when the
+        // site says it queued some. Runs for the life of the process.
+        drop(tokio::spawn(
+            bulletin_mail::sender::keep_delivering_notices(
+                Arc::clone(store),
+                mailer.clone(),
+                Arc::clone(&options.mail_queued),
+                Duration::from_secs(5),
+                |e| eprintln!("reader mail: cannot read the queue: {e}"),
+            ),
+        ));
         options.mailer = Some(mailer);
         // Runs for the life of the process.
         drop(send::spawn_standing_sender(

@@ -50,10 +50,15 @@
 //! `interrupt` future given to [`run`] completes (after the messages in
 //! flight).
 //!
+//! **Reader mail** ([`deliver_notices`]): the site's confirmations and sign-in
+//! links wait in the same store as notices, and are delivered one at a time
+//! by the standing sender of `bulletin serve`.
+//!
 //! [`preview`] renders and builds every message that would be sent, writing
 //! nothing; [`Mailing::test_message`] builds one copy for one address.
 
 mod edition;
+mod notices;
 pub mod policy;
 mod preview;
 mod progress;
@@ -63,6 +68,7 @@ mod record;
 mod worker;
 
 pub use edition::{Edition, Mailing};
+pub use notices::{NOTICE_LEASE, NoticeTally, deliver_notices, keep_delivering_notices};
 pub use policy::{MAX_ATTEMPTS, StopReason};
 pub use preview::{Preview, preview};
 pub use progress::{Event, Progress, Started, Tally};

@@ -316,7 +316,7 @@ fn queue_error(e: StoreError) -> StopReason {
 }
 
 /// `host:pid:random`, so that each process's claims are its own.
-fn worker_id() -> Result<String, getrandom::Error> {
+pub(super) fn worker_id() -> Result<String, getrandom::Error> {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

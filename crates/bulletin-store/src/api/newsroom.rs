@@ -240,8 +240,26 @@ pub trait Newsroom: Send + Sync {
     /// `false` when the account has no such token.
     async fn revoke_api_token(&self, user_id: i64, id: i64, now: i64) -> Result<bool>;
 
-    // Sign-in throttling, per key ("account:EMAIL", "address:IP").
+    // Sign-in throttling, per key ("account:EMAIL", "address:IP"); the site's
+    // reader forms count their requests the same way.
 
+    /// Counts one attempt under every limit's key, or under none: atomically,
+    /// also across instances on one database, so parallel requests cannot all
+    /// read a count below the limit before any of them is counted. First
+    /// forgets each key's attempts older than `since`; then, if some key has
+    /// `max` or more attempts at or after `since`, counts nothing and answers
+    /// [`Reservation::Refused`] with the first such limit's index; otherwise
+    /// counts one attempt at `now` under each key. Callers reserve before the
+    /// work the limit guards (checking a password, sending a message).
+    async fn reserve_attempt(
+        &self,
+        limits: &[AttemptLimit<'_>],
+        now: i64,
+        since: i64,
+    ) -> Result<Reservation>;
+    /// Gives back one attempt [`Newsroom::reserve_attempt`] counted (a sign-in
+    /// that succeeded). Unknown ids are ignored.
+    async fn release_attempt(&self, id: i64) -> Result<()>;
     /// Records a failure and forgets failures older than `forget_before`.
     async fn record_login_failure(&self, key: &str, at: i64, forget_before: i64) -> Result<()>;
     async fn login_failures(&self, key: &str, since: i64) -> Result<u64>;
@@ -332,4 +350,21 @@ pub trait Newsroom: Send + Sync {
     ) -> Result<()>;
     /// Newest first.
     async fn audit_log(&self, offset: u32, limit: u32) -> Result<Vec<AuditEntry>>;
+}
+
+/// One limit an attempt counts against: at most `max` attempts under `key`
+/// within the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimit<'a> {
+    pub key: &'a str,
+    pub max: u64,
+}
+
+/// What [`Newsroom::reserve_attempt`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted under every key: one attempt id per limit, in the limits' order.
+    Granted(Vec<i64>),
+    /// The limit at this index was already reached; nothing was counted.
+    Refused(usize),
 }

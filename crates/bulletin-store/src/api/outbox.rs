@@ -1,4 +1,6 @@
-//! The newsletter's durable send queue: one row per (issue, subscriber).
+//! The durable send queue: the newsletter's, one row per (issue,
+//! subscriber), and the site's reader mail ([`Notice`]s: confirmations and
+//! sign-in links), one row per message.
 //!
 //! Workers claim rows (several instances on one PostgreSQL share the queue:
 //! `FOR UPDATE SKIP LOCKED` there, one writer at a time on SQLite), send, and
@@ -38,6 +40,24 @@ pub struct SendJob {
     pub plan: Plan,
     /// Fixed at queueing: the local part of the Message-ID (`issue-493-17`).
     pub message_key: String,
+    /// 1 on the first try.
+    pub attempt: u32,
+}
+
+/// A short message the site sends one reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub email: String,
+    pub subject: String,
+    /// Plain text.
+    pub text: String,
+}
+
+/// A queued [`Notice`], as claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeJob {
+    pub id: i64,
+    pub notice: Notice,
     /// 1 on the first try.
     pub attempt: u32,
 }
@@ -132,6 +152,40 @@ pub trait Outbox: Send + Sync {
     /// under a lease that has passed), lowest number first: what a standing
     /// sender (`bulletin serve` with SMTP settings) works on.
     async fn issues_with_due_sends(&self, now: i64, lease: i64) -> Result<Vec<u32>>;
+    /// Queues a short message to one address (a confirmation or a sign-in
+    /// link) for the send engine, in one statement. With `only_if_confirmed`
+    /// nothing is queued unless the address is a subscriber's confirmed one;
+    /// the statement is the same either way, so the caller does the same work
+    /// whether or not the address is known. Returns whether it was queued.
+    async fn queue_notice(
+        &self,
+        notice: &Notice,
+        only_if_confirmed: bool,
+        now: i64,
+    ) -> Result<bool>;
+    /// Claims up to `limit` due notices for `worker`, as
+    /// [`Outbox::claim_sends`] claims rows (queued and due, or another
+    /// worker's claim older than `lease`), oldest first.
+    async fn claim_notices(
+        &self,
+        worker: &str,
+        limit: u32,
+        now: i64,
+        lease: i64,
+    ) -> Result<Vec<NoticeJob>>;
+    /// Records how a claimed notice ended, fenced by the claim as
+    /// [`Outbox::record_send`] is. A sent notice is deleted (its text is a
+    /// credential); a failed one keeps its error, not its text. Nobody is
+    /// marked bounced: the address may never have been confirmed.
+    async fn record_notice(
+        &self,
+        id: i64,
+        worker: &str,
+        outcome: &SendOutcome,
+        now: i64,
+    ) -> Result<bool>;
+    /// Notices not yet delivered or given up: queued or claimed.
+    async fn notices_waiting(&self) -> Result<u64>;
     /// What sending the issue now would send, by subscriber id after `after`,
     /// writing nothing: its queued and claimed rows, and the active
     /// subscribers not yet queued (with `id` 0, `attempt` 0 and the message

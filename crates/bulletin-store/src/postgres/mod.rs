@@ -144,6 +144,7 @@ impl Dialect for PgStore {
     const DATE_TYPE: &'static str = "DATE";
     const TIME_TYPE: &'static str = "TIMESTAMPTZ";
     const JSON_TYPE: &'static str = "JSONB";
+    const BEGIN_LOCKING: &'static str = "BEGIN";
     const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
     const BYTE_ORDER: &'static str = " COLLATE \"C\"";
     const STORY_COLUMNS: &'static str = "id, slug, headline, \

@@ -32,11 +32,13 @@ mod archive;
 mod import;
 mod issues;
 mod newsroom;
+mod notices;
 mod outbox;
 mod publishing;
 pub(super) mod site;
 mod staff;
 mod subscribers;
+mod throttle;
 mod writes;
 
 /// A row of the backend's database.

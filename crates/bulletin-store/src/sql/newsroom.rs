@@ -14,8 +14,9 @@ use super::{
     version,
 };
 use crate::{
-    Actor, ApiToken, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory, HistoryEntry,
-    ImportTx, IssueDesk, IssueSummary, Newsroom, Result, SaveOutcome, Session, StoreError,
+    Actor, ApiToken, AttemptLimit, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory,
+    HistoryEntry, ImportTx, IssueDesk, IssueSummary, Newsroom, Reservation, Result, SaveOutcome,
+    Session, StoreError,
 };
 
 // Both lists name their table `x`, so that filters apply to either.
@@ -222,6 +223,19 @@ impl Newsroom for BackendStore {
         .await?
         .rows_affected()
             > 0)
+    }
+
+    async fn reserve_attempt(
+        &self,
+        limits: &[AttemptLimit<'_>],
+        now: i64,
+        since: i64,
+    ) -> Result<Reservation> {
+        super::throttle::reserve(self, limits, now, since).await
+    }
+
+    async fn release_attempt(&self, id: i64) -> Result<()> {
+        super::throttle::release(self, id).await
     }
 
     async fn record_login_failure(&self, key: &str, at: i64, forget_before: i64) -> Result<()> {

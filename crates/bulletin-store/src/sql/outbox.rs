@@ -6,7 +6,7 @@ use bulletin_core::subscriber::Plan;
 use sqlx::Row as _;
 
 use super::{BackendStore, DbRow, Dialect, corrupt, issue_head, number, refused};
-use crate::{Outbox, Result, SendJob, SendOutcome, SendProgress};
+use crate::{Notice, NoticeJob, Outbox, Result, SendJob, SendOutcome, SendProgress};
 
 /// `FOR UPDATE SKIP LOCKED` where the backend has it.
 fn skip_locked() -> &'static str {
@@ -173,6 +173,39 @@ impl Outbox for BackendStore {
             }
         }
         Ok(p)
+    }
+
+    async fn queue_notice(
+        &self,
+        notice: &Notice,
+        only_if_confirmed: bool,
+        now: i64,
+    ) -> Result<bool> {
+        super::notices::queue(self, notice, only_if_confirmed, now).await
+    }
+
+    async fn claim_notices(
+        &self,
+        worker: &str,
+        limit: u32,
+        now: i64,
+        lease: i64,
+    ) -> Result<Vec<NoticeJob>> {
+        super::notices::claim(self, worker, limit, now, lease).await
+    }
+
+    async fn record_notice(
+        &self,
+        id: i64,
+        worker: &str,
+        outcome: &SendOutcome,
+        _now: i64,
+    ) -> Result<bool> {
+        super::notices::record(self, id, worker, outcome).await
+    }
+
+    async fn notices_waiting(&self) -> Result<u64> {
+        super::notices::waiting(self).await
     }
 
     async fn preview_sends(&self, issue: u32, after: i64, limit: u32) -> Result<Vec<SendJob>> {

@@ -186,6 +186,7 @@ impl Dialect for SqliteStore {
     const DATE_TYPE: &'static str = "TEXT";
     const TIME_TYPE: &'static str = "TEXT";
     const JSON_TYPE: &'static str = "TEXT";
+    const BEGIN_LOCKING: &'static str = "BEGIN IMMEDIATE";
     const SKIP_LOCKED: &'static str = "";
     // SQLite compares text bytewise.
     const BYTE_ORDER: &'static str = "";

@@ -10,9 +10,12 @@
 //!   form field (or the `X-CSRF-Token` header), and is refused when the browser
 //!   says it came from another site. Before there is a session (sign-in, setup),
 //!   a double-submit cookie stands in for it.
-//! - Failed sign-ins are counted per account and per address; past the limits
-//!   the account (or the address) is locked for the window, whether or not the
-//!   account exists, so locking reveals nothing.
+//! - Sign-in attempts are counted per account and per address before the
+//!   password is checked (one atomic reservation in the store, so parallel
+//!   attempts cannot slip past the limits); a success forgets the account's
+//!   failures and gives back its attempt. Past the limits the account (or the
+//!   address) is locked for the window, whether or not the account exists, so
+//!   locking reveals nothing; not even the right password is checked then.
 //! - Passwords are hashed and checked on the blocking pool, never logged, and
 //!   never put in a page.
 
@@ -22,7 +25,7 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, header};
 use bulletin_core::staff::{self, Role};
-use bulletin_store::{Session, Store};
+use bulletin_store::{AttemptLimit, Reservation, Session, Store};
 use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
@@ -227,18 +230,28 @@ pub async fn check_login(
     let email = staff::normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");
-    let failures = |key: String| async move {
-        store
-            .login_failures(&key, now - window)
-            .await
-            .map_err(LoginRefused::Store)
+    // The attempt is counted before the password is checked, in one atomic
+    // step: parallel attempts cannot all read a count under the limit while
+    // argon2 runs, and past the limit not even the right password is checked.
+    let limits = [
+        AttemptLimit {
+            key: &address_key,
+            max: limits.per_address,
+        },
+        AttemptLimit {
+            key: &account_key,
+            max: limits.per_account,
+        },
+    ];
+    let reserved = store
+        .reserve_attempt(&limits, now, now.saturating_sub(window))
+        .await
+        .map_err(LoginRefused::Store)?;
+    let address_attempt = match reserved {
+        Reservation::Granted(ids) => ids.first().copied(),
+        Reservation::Refused(0) => return Err(LoginRefused::AddressLocked { minutes }),
+        Reservation::Refused(_) => return Err(LoginRefused::AccountLocked { minutes }),
     };
-    if failures(address_key.clone()).await? >= limits.per_address {
-        return Err(LoginRefused::AddressLocked { minutes });
-    }
-    if failures(account_key.clone()).await? >= limits.per_account {
-        return Err(LoginRefused::AccountLocked { minutes });
-    }
     let found = store
         .user_credentials(&email)
         .await
@@ -254,21 +267,21 @@ pub async fn check_login(
         .map_err(|e| LoginRefused::Internal(e.to_string()))?;
     match found {
         Some((user, _)) if ok && !user.disabled => {
+            // A success forgets the account's failures and gives back the
+            // address's attempt; a failure stays counted under both.
             store
                 .clear_login_failures(&account_key)
                 .await
                 .map_err(LoginRefused::Store)?;
-            Ok(user)
-        }
-        _ => {
-            for key in [&account_key, &address_key] {
+            if let Some(id) = address_attempt {
                 store
-                    .record_login_failure(key, now, now - window)
+                    .release_attempt(id)
                     .await
                     .map_err(LoginRefused::Store)?;
             }
-            Err(LoginRefused::Wrong)
+            Ok(user)
         }
+        _ => Err(LoginRefused::Wrong),
     }
 }
 

@@ -12,8 +12,11 @@
 //! ever unsubscribes.
 //!
 //! Every answer to "subscribe" or "send me a link" is the same page whether
-//! or not the address is known, so the forms reveal no subscriber. Both are
-//! rate limited per client address and per email address.
+//! or not the address is known, so the forms reveal no subscriber; and it
+//! takes the same path, because mail is only queued (`Outbox::queue_notice`)
+//! and the standing sender delivers it, so no answer waits for the SMTP
+//! server. Both are rate limited per client address and per email address,
+//! each request reserved atomically before anything is queued.
 //!
 //! A signed-in reader's session is a cookie of 32 random bytes whose SHA-256
 //! the store keeps (`reader_sessions`), as staff sessions are kept. What the
@@ -24,6 +27,7 @@ use std::collections::HashMap;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Redirect, Response};
 
+use bulletin_store::{AttemptLimit, Notice, Reservation};
 use minijinja::context;
 
 use crate::AppState;
@@ -152,7 +156,9 @@ pub(super) async fn secret(state: &AppState) -> Result<&[u8], Failure> {
     state.token_secret().await
 }
 
-/// Counts one request against both limits; `false` when either is spent.
+/// Counts one request against both limits; `false` when either is spent. The
+/// store reserves the request atomically before any mail is queued, so
+/// parallel posts cannot all pass a count read before any was recorded.
 pub(super) async fn within_limits(
     state: &AppState,
     address: &str,
@@ -161,16 +167,21 @@ pub(super) async fn within_limits(
     let now = state.now();
     let by_address = format!("reader-address:{address}");
     let by_email = format!("reader-email:{email}");
-    let store = &state.store;
-    if store.login_failures(&by_address, now - WINDOW).await? >= PER_ADDRESS
-        || store.login_failures(&by_email, now - WINDOW).await? >= PER_EMAIL
-    {
-        return Ok(false);
-    }
-    for key in [&by_address, &by_email] {
-        store.record_login_failure(key, now, now - WINDOW).await?;
-    }
-    Ok(true)
+    let limits = [
+        AttemptLimit {
+            key: &by_address,
+            max: PER_ADDRESS,
+        },
+        AttemptLimit {
+            key: &by_email,
+            max: PER_EMAIL,
+        },
+    ];
+    let reserved = state
+        .store
+        .reserve_attempt(&limits, now, now.saturating_sub(WINDOW))
+        .await?;
+    Ok(matches!(reserved, Reservation::Granted(_)))
 }
 
 pub(super) async fn publication_name(state: &AppState) -> Result<(String, String), Failure> {
@@ -181,21 +192,27 @@ pub(super) async fn publication_name(state: &AppState) -> Result<(String, String
     ))
 }
 
-/// Sends a short message; a failure is logged (without the server's password)
-/// and reported to the caller, who shows the same page either way.
-pub(super) async fn send_notice(state: &AppState, to: &str, subject: &str, text: &str) -> bool {
-    let Some(mailer) = &state.options.mailer else {
-        return false;
+/// Queues a short message for the standing sender and wakes it; the page
+/// the reader gets does not wait for the SMTP server. With
+/// `only_if_confirmed`, the store queues it only for a confirmed subscriber,
+/// in the same one statement either way, so the answer does the same work
+/// whether or not the address is known.
+pub(super) async fn queue_notice(
+    state: &AppState,
+    to: &str,
+    subject: &str,
+    text: &str,
+    only_if_confirmed: bool,
+) -> Result<(), Failure> {
+    let notice = Notice {
+        email: to.to_owned(),
+        subject: subject.to_owned(),
+        text: text.to_owned(),
     };
-    let sent = match mailer.notice(to, subject, text) {
-        Ok(message) => mailer.send(message).await,
-        Err(e) => Err(e),
-    };
-    match sent {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::error!(server = mailer.server(), error = %e, "cannot send a reader notice");
-            false
-        }
-    }
+    state
+        .store
+        .queue_notice(&notice, only_if_confirmed, state.now())
+        .await?;
+    state.options.mail_queued.notify_one();
+    Ok(())
 }

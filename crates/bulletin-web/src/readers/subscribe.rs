@@ -159,13 +159,14 @@ pub(super) async fn subscribe_with(
                  To manage your subscription, sign in with this link (it works for 30 minutes, once):\n\n{link}\n\n\
                  If you did not ask, you can ignore this message.\n"
             );
-            send_notice(
+            queue_notice(
                 state,
                 &email,
                 &format!("Your sign-in link for the {publication}"),
                 &text,
+                false,
             )
-            .await;
+            .await?;
         }
         _ => {
             let claims = Claims::new(Purpose::Confirm, &email, now + CONFIRM_FOR, &nonce);
@@ -175,13 +176,14 @@ pub(super) async fn subscribe_with(
                  To confirm, open this link within 48 hours:\n\n{link}\n\n\
                  If you did not ask, ignore this message and you will hear no more from us.\n"
             );
-            send_notice(
+            queue_notice(
                 state,
                 &email,
                 &format!("Confirm your subscription to the {publication}"),
                 &text,
+                false,
             )
-            .await;
+            .await?;
         }
     }
     message(
