@@ -108,10 +108,7 @@ pub(crate) async fn redirects(ctx: Ctx) {
     // Every one leads to a live page, so all are listed as live too.
     let live = s.live_redirects("", 2).await.unwrap();
     assert_eq!(live, first);
-    assert_eq!(
-        s.live_redirects(&live[1].from, 10).await.unwrap(),
-        rest
-    );
+    assert_eq!(s.live_redirects(&live[1].from, 10).await.unwrap(), rest);
 }
 
 /// Redirects lead only to pages that answer: an old address of a story that is
@@ -193,7 +190,9 @@ pub(crate) async fn redirects_lead_only_to_public_pages(ctx: Ctx) {
     s.publish_story("hidden", &actor, NOW + 2).await.unwrap();
     assert_eq!(live(s).await, while_public);
 
-    s.delete_desk_story("hidden", &actor, NOW + 3).await.unwrap();
+    s.delete_desk_story("hidden", &actor, NOW + 3)
+        .await
+        .unwrap();
     assert_eq!(live(s).await, while_hidden);
     assert_eq!(s.redirect("/?p=2").await.unwrap(), None);
 }

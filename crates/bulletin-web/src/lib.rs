@@ -32,7 +32,7 @@ use bulletin_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use http::CONTENT_SECURITY_POLICY;
+pub use http::{CONTENT_SECURITY_POLICY, MAX_CACHED_PAGE};
 pub use theme::Theme;
 
 /// A request that takes longer is answered 408 and its work dropped.
@@ -138,6 +138,9 @@ pub struct Options {
     pub mailer: Option<bulletin_mail::Mailer>,
     /// Where the web layer reads the time (the system clock by default).
     pub clock: Arc<dyn clock::Clock>,
+    /// Largest page (in bytes) the page cache keeps; larger ones are streamed.
+    /// [`MAX_CACHED_PAGE`] unless a test wants a small one.
+    pub max_cached_page: usize,
 }
 
 impl Default for Options {
@@ -150,6 +153,7 @@ impl Default for Options {
             setup_token: None,
             mailer: None,
             clock: Arc::new(clock::SystemClock),
+            max_cached_page: MAX_CACHED_PAGE,
         }
     }
 }

@@ -498,7 +498,8 @@ END";
 #[async_trait::async_trait]
 impl Archive for BackendStore {
     async fn redirect(&self, from: &str) -> Result<Option<String>> {
-        let sql = format!("SELECT r.to_path FROM redirects r WHERE r.from_path = $1 AND {LIVE_TARGET}");
+        let sql =
+            format!("SELECT r.to_path FROM redirects r WHERE r.from_path = $1 AND {LIVE_TARGET}");
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(from)
             .fetch_optional(&self.pool)
