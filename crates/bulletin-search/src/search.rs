@@ -1,7 +1,7 @@
 //! Running a search: the query, its filters, the page of results and facets.
 
 use bulletin_core::{Date, gazetteer, slugify};
-use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue, SortByString};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
@@ -52,11 +52,15 @@ impl SearchIndex {
 
         let window = TopDocs::with_limit(limit).and_offset(request.offset);
         let newest = || SortByStaticFastValue::<u64>::for_field("newest");
+        // The last key: `newest` holds only a hash of the slug, which two
+        // stories of one day and issue could share; the order stays total.
+        let slug = || SortByString::for_field("slug");
         let (total, addresses, facets) = match sort {
             Sort::Relevance => {
                 let top = window.order_by((
                     (SortBySimilarityScore, Order::Desc),
                     (newest(), Order::Desc),
+                    (slug(), Order::Asc),
                 ));
                 if request.facets {
                     let (total, top, facets) =
@@ -72,7 +76,7 @@ impl SearchIndex {
                 }
             }
             Sort::Newest => {
-                let top = window.order_by((newest(), Order::Desc));
+                let top = window.order_by(((newest(), Order::Desc), (slug(), Order::Asc)));
                 if request.facets {
                     let (total, top, facets) =
                         searcher.search(&query, &(Count, top, facets::FacetCollector))?;

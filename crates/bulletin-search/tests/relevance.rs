@@ -353,3 +353,62 @@ async fn related_stories_are_like_the_story_and_not_it() {
     assert!(related.iter().all(|h| &h.slug != pegasus));
     assert!(a.index.related("no-such-story", 5).unwrap().is_empty());
 }
+
+/// Related stories are chosen with a total order, so every process lists the
+/// same ones: among equally telling words the query keeps the first in byte
+/// order, and equally good stories come newest first.
+#[tokio::test]
+async fn related_stories_break_every_tie_the_same_way() {
+    let a = crate::empty_archive().await;
+    // Twenty rare words, each in the story and in one other; every word tells
+    // as much as the next (one use each, two stories each).
+    let words: Vec<String> = "bcdfghjkmnpqrtvwxz"
+        .chars()
+        .map(|c| format!("kel{c}"))
+        .chain(["kelbz".to_owned(), "kelcz".to_owned()])
+        .collect();
+    assert_eq!(words.len(), 20);
+    let template = crate::generated(1, 3).remove(0);
+    let make = |n: usize, body: String| {
+        let mut s = template.clone();
+        s.headline = format!("Notes {n:02}");
+        s.slug = format!("notes-{n:02}");
+        s.body = vec![body];
+        s.dateline.date = Date::new(2020, 1, 1 + n as i8).unwrap();
+        s.copyright.year = 2020;
+        s.issue = None;
+        s.tags = Vec::new();
+        s.first_published = false;
+        s.access = bulletin_core::Access::Public;
+        s
+    };
+    let mut stories = vec![make(0, format!("Notes {}", words.join(" ")))];
+    for (i, word) in words.iter().enumerate() {
+        stories.push(make(i + 1, format!("Notes {word}")));
+    }
+    crate::put(&*a.store, stories.clone()).await;
+    a.index.catch_up(&*a.store).await.unwrap();
+
+    // The query keeps 16 words: the first 16 in byte order. Each finds one
+    // story, all equally good, so they come newest first.
+    let mut sorted = words.clone();
+    sorted.sort();
+    let kept: BTreeSet<String> = sorted.iter().take(16).cloned().collect();
+    let mut expected: Vec<&bulletin_core::Story> = stories[1..]
+        .iter()
+        .filter(|s| kept.contains(s.body[0].trim_start_matches("Notes ")))
+        .collect();
+    expected.sort_by(|x, y| y.dateline.date.cmp(&x.dateline.date));
+    let expected: Vec<String> = expected.iter().map(|s| s.slug.clone()).collect();
+    assert_eq!(expected.len(), 16);
+    for attempt in 0..5 {
+        let related: Vec<String> = a
+            .index
+            .related("notes-00", 100)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.slug)
+            .collect();
+        assert_eq!(related, expected, "attempt {attempt}");
+    }
+}

@@ -11,7 +11,7 @@ use bulletin_core::subscriber::{Plan, SubscriberStatus};
 use bulletin_core::{IssueStatus, Publication, Tag};
 use bulletin_store::{Actor, DeskQuery, NewDraft, RestorePart, Store, StoreError};
 
-use super::{Ctx, date, in_issue, put, story};
+use super::{Ctx, date, in_issue, put, story, tagged};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -25,11 +25,20 @@ fn redirect(from: &str, to: &str) -> Redirect {
 pub(crate) async fn redirects(ctx: Ctx) {
     let s = &ctx.store;
     assert!(s.is_empty().await.unwrap());
+    // The pages the redirects lead to: redirects are followed only to live pages.
+    put(
+        s,
+        vec![
+            story("A", date(2021, 7, 19)),
+            tagged(story("B", date(2021, 7, 18)), &["news"]),
+        ],
+    )
+    .await;
     let before = s.last_change().await.unwrap();
     let mut tx = s.begin_import().await.unwrap();
     tx.put_redirects(
         vec![
-            redirect("/?p=12", "/2021/07/18/a/"),
+            redirect("/?p=12", "/2021/07/18/b/"),
             redirect("/old/a/", "/2021/07/18/a/"),
             redirect("/same/", "/same/"),
             redirect("/category/news/", "/tag/news/"),
@@ -39,12 +48,12 @@ pub(crate) async fn redirects(ctx: Ctx) {
     .await
     .unwrap();
     tx.rollback().await.unwrap();
-    assert_eq!(s.redirect("/old/a/").await.unwrap(), None);
+    assert_eq!(s.redirect("/?p=12").await.unwrap(), None);
 
     let mut tx = s.begin_import().await.unwrap();
     tx.put_redirects(
         vec![
-            redirect("/?p=12", "/2021/07/18/a/"),
+            redirect("/?p=12", "/2021/07/18/b/"),
             redirect("/old/a/", "/2021/07/18/a/"),
             redirect("/same/", "/same/"),
             redirect("/category/news/", "/tag/news/"),
@@ -71,7 +80,11 @@ pub(crate) async fn redirects(ctx: Ctx) {
     );
     assert_eq!(
         s.redirect("/?p=12").await.unwrap().as_deref(),
-        Some("/2021/07/18/a/")
+        Some("/2021/07/18/b/")
+    );
+    assert_eq!(
+        s.redirect("/category/news/").await.unwrap().as_deref(),
+        Some("/tag/news/")
     );
     assert_eq!(
         s.redirect("/кириллица/").await.unwrap().as_deref(),
@@ -92,6 +105,96 @@ pub(crate) async fn redirects(ctx: Ctx) {
         rest.iter().map(|r| r.from.as_str()).collect::<Vec<_>>(),
         ["/old/a/", "/кириллица/"]
     );
+    // Every one leads to a live page, so all are listed as live too.
+    let live = s.live_redirects("", 2).await.unwrap();
+    assert_eq!(live, first);
+    assert_eq!(s.live_redirects(&live[1].from, 10).await.unwrap(), rest);
+}
+
+/// Redirects lead only to pages that answer: an old address of a story that is
+/// unpublished or deleted must not answer with (and so reveal) its slug, nor one
+/// of a tag without public stories lead to a 404. They come back with the story.
+pub(crate) async fn redirects_lead_only_to_public_pages(ctx: Ctx) {
+    let s = &ctx.store;
+    put(
+        s,
+        vec![
+            tagged(story("Kept", date(2021, 7, 18)), &["common"]),
+            tagged(story("Hidden", date(2021, 7, 18)), &["common", "lonely"]),
+        ],
+    )
+    .await;
+    let mut tx = s.begin_import().await.unwrap();
+    tx.put_tags(vec![Tag {
+        name: "empty".into(),
+        slug: "empty".into(),
+        description: String::new(),
+    }])
+    .await
+    .unwrap();
+    tx.put_redirects(
+        vec![
+            redirect("/?p=1", "/2021/07/18/kept/"),
+            redirect("/?p=2", "/2021/07/18/hidden/"),
+            redirect("/old/hidden/", "/2021/07/18/hidden/"),
+            // The story is not at that date: the address would be a 404.
+            redirect("/?p=3", "/2021/07/19/kept/"),
+            redirect("/category/common/", "/tag/common/"),
+            redirect("/category/lonely/", "/tag/lonely/"),
+            redirect("/category/empty/", "/tag/empty/"),
+            redirect("/category/none/", "/tag/none/"),
+        ],
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    async fn live(s: &Arc<dyn Store>) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        loop {
+            let after: String = all.last().cloned().unwrap_or_default();
+            let page = s.live_redirects(&after, 2).await.unwrap();
+            if page.is_empty() {
+                return all;
+            }
+            // Each page follows the last; followed by the single lookup.
+            for r in page {
+                assert_eq!(s.redirect(&r.from).await.unwrap(), Some(r.to), "{}", r.from);
+                all.push(r.from);
+            }
+        }
+    }
+    let while_public = [
+        "/?p=1",
+        "/?p=2",
+        "/category/common/",
+        "/category/lonely/",
+        "/old/hidden/",
+    ];
+    assert_eq!(live(s).await, while_public);
+    for dead in ["/?p=3", "/category/empty/", "/category/none/"] {
+        assert_eq!(s.redirect(dead).await.unwrap(), None, "{dead}");
+    }
+
+    let actor = Actor::system("test");
+    s.unpublish_story("hidden", &actor, NOW + 1).await.unwrap();
+    let while_hidden = ["/?p=1", "/category/common/"];
+    assert_eq!(live(s).await, while_hidden);
+    for dead in ["/?p=2", "/old/hidden/", "/category/lonely/"] {
+        assert_eq!(s.redirect(dead).await.unwrap(), None, "{dead}");
+    }
+    // A backup still keeps them all.
+    assert_eq!(s.redirects("", 100).await.unwrap().len(), 8);
+
+    s.publish_story("hidden", &actor, NOW + 2).await.unwrap();
+    assert_eq!(live(s).await, while_public);
+
+    s.delete_desk_story("hidden", &actor, NOW + 3)
+        .await
+        .unwrap();
+    assert_eq!(live(s).await, while_hidden);
+    assert_eq!(s.redirect("/?p=2").await.unwrap(), None);
 }
 
 fn draft(story: bulletin_core::Story, status: &'static str, at: Option<i64>) -> NewDraft {

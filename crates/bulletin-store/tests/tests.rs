@@ -93,6 +93,7 @@ conformance! {
     newsroom_desk_filters => newsroom::desk_filters,
     newsroom_api_tokens => newsroom::api_tokens,
     archive_redirects => archive::redirects,
+    archive_redirects_lead_only_to_public_pages => archive::redirects_lead_only_to_public_pages,
     archive_imported_drafts => archive::imported_drafts,
     archive_scheduled_stories_publish_once => archive::scheduled_stories_publish_once,
     archive_tag_descriptions => archive::tag_descriptions,

@@ -513,7 +513,9 @@ async fn archive_urls(state: &AppState) -> Result<Vec<(String, Option<String>)>,
         ));
     }
     let facts = site_facts(state).await?;
-    for (tag, _) in facts.tags(state).await? {
+    // A tag without public stories (imports bring tags of drafts too) has no
+    // page: only addresses that answer 200 belong here.
+    for (tag, _) in facts.tags(state).await?.iter().filter(|(_, n)| *n > 0) {
         urls.push((format!("/tag/{}/", tag.slug), None));
     }
     for (code, _) in facts.countries(state).await? {

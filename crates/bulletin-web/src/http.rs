@@ -25,8 +25,10 @@ use crate::AppState;
 const MAX_PATH: usize = 1024;
 /// Longest query string served (search queries included).
 const MAX_QUERY: usize = 1024;
-/// Largest page the cache keeps; bigger ones are served but not kept.
-const MAX_CACHED_PAGE: usize = 4 << 20;
+/// Largest page the cache keeps; bigger ones (a sitemap of 36,000 stories, the
+/// issue index of a long archive) are streamed as the handler made them, neither
+/// kept nor compressed. [`crate::Options::max_cached_page`] says, by default this.
+pub const MAX_CACHED_PAGE: usize = 4 << 20;
 /// Total bytes the cache holds before it starts over.
 const CACHE_BUDGET: usize = 64 << 20;
 /// Bodies shorter than this are sent uncompressed: the headers would eat the gain.
@@ -518,10 +520,31 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     ] {
         headers.remove(set_here);
     }
-    let body = match axum::body::to_bytes(body, MAX_CACHED_PAGE).await {
-        Ok(body) => body,
+    let body = match read_up_to(body, state.options.max_cached_page).await {
+        Ok(Read::Whole(body)) => body,
+        Ok(Read::TooLarge(body)) => {
+            // Validators still hold (they name the archive's version), so a 304
+            // is as right as for a kept page.
+            let (mut response, label) = if preconditions.not_modified(&etag, head.at) {
+                (StatusCode::NOT_MODIFIED.into_response(), "304")
+            } else {
+                let mut response = Response::new(body);
+                *response.headers_mut() = headers;
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, content_type.clone());
+                (response, "large")
+            };
+            set_validators(
+                response.headers_mut(),
+                &etag,
+                last_modified.as_deref(),
+                Some(&content_type),
+            );
+            return (response, label);
+        }
         Err(e) => {
-            tracing::error!(path = %uri_path(&key), error = %e, "page too large to serve");
+            tracing::error!(path = %uri_path(&key), error = %e, "cannot read a page's body");
             return (StatusCode::INTERNAL_SERVER_ERROR.into_response(), "-");
         }
     };
@@ -546,6 +569,40 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     };
     state.cache.put(key, page);
     answer
+}
+
+/// A handler's body, read whole when it fits the cache.
+enum Read {
+    Whole(Bytes),
+    /// Longer than the limit: what was read, then the rest, as one body to stream.
+    TooLarge(Body),
+}
+
+/// Reads `body` whole if it has at most `limit` bytes; past that, stops reading
+/// and gives back a body that yields everything, so a page of any size is
+/// served whole and memory holds at most `limit` bytes of it here.
+async fn read_up_to(body: Body, limit: usize) -> Result<Read, axum::Error> {
+    use futures_util::StreamExt as _;
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    if axum::body::HttpBody::size_hint(&body).lower() > limit_u64 {
+        return Ok(Read::TooLarge(body));
+    }
+    let mut stream = body.into_data_stream();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut len = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        len = len.saturating_add(chunk.len());
+        chunks.push(chunk);
+        if len > limit {
+            let read = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, axum::Error>));
+            return Ok(Read::TooLarge(Body::from_stream(read.chain(stream))));
+        }
+    }
+    Ok(Read::Whole(match chunks.len() {
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    }))
 }
 
 /// Pages that belong to one reader (forms with their own tokens, the account,

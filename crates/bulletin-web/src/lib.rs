@@ -35,7 +35,7 @@ use bulletin_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use http::CONTENT_SECURITY_POLICY;
+pub use http::{CONTENT_SECURITY_POLICY, MAX_CACHED_PAGE};
 pub use server::{ServeLimits, serve_app};
 pub use theme::Theme;
 
@@ -147,6 +147,9 @@ pub struct Options {
     /// that the process delivering it (the standing sender,
     /// `bulletin_mail::sender::keep_delivering_notices`) starts at once.
     pub mail_queued: Arc<tokio::sync::Notify>,
+    /// Largest page (in bytes) the page cache keeps; larger ones are streamed.
+    /// [`MAX_CACHED_PAGE`] unless a test wants a small one.
+    pub max_cached_page: usize,
 }
 
 impl Default for Options {
@@ -160,6 +163,7 @@ impl Default for Options {
             mailer: None,
             clock: Arc::new(clock::SystemClock),
             mail_queued: Arc::new(tokio::sync::Notify::new()),
+            max_cached_page: MAX_CACHED_PAGE,
         }
     }
 }

@@ -385,3 +385,51 @@ async fn bad_addresses_are_404_or_414_never_500() {
     assert!(missing.contains("role=\"search\""), "{missing}");
     assert!(missing.contains("all issues"), "{missing}");
 }
+
+/// A page larger than the cache keeps (the sitemap of a large archive) is
+/// streamed whole: 200 with every address, not a 500, and not kept, so it is
+/// served as the handler made it, uncompressed; it still validates.
+#[tokio::test]
+async fn a_page_larger_than_the_cache_limit_is_streamed_whole() {
+    let limit = 4096;
+    let site = super::site_with(
+        None,
+        bulletin_web::Options {
+            max_cached_page: limit,
+            ..Default::default()
+        },
+    )
+    .await;
+    let text = super::generated(80, 5);
+    import(site.store.as_ref(), &text).await;
+    let stories = bulletin_text::read_str(&text).unwrap().stories;
+
+    let reply = request(&site, "GET", "/sitemap.xml", &["Accept-Encoding: gzip, br"]).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.len() > limit, "{}", reply.body.len());
+    assert_eq!(reply.header("content-encoding"), None, "not from the cache");
+    let body = reply.text();
+    assert!(
+        body.ends_with("</urlset>\n"),
+        "cut short: {}",
+        &body[body.len() - 100..]
+    );
+    for story in &stories {
+        assert!(
+            body.contains(&format!("{}</loc>", story.url())),
+            "{} missing",
+            story.url()
+        );
+    }
+    // Validators hold for a streamed page too.
+    let etag = reply.header("etag").unwrap().to_owned();
+    let again = request(
+        &site,
+        "GET",
+        "/sitemap.xml",
+        &[&format!("If-None-Match: {etag}")],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+}

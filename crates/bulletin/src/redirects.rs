@@ -1,5 +1,6 @@
-//! `bulletin redirects`: every old address (from imports) and where it goes,
-//! in byte order.
+//! `bulletin redirects`: every old address (from imports) that the site follows
+//! and where it goes, in byte order. Those of stories that are not public (or
+//! tags without public stories) are left out, as the site leaves them out.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -29,7 +30,7 @@ async fn list(store: &dyn Store, json: bool) -> Result<()> {
     let mut after = String::new();
     let mut n = 0u64;
     loop {
-        let page = store.redirects(&after, 1000).await?;
+        let page = store.live_redirects(&after, 1000).await?;
         let Some(last) = page.last() else { break };
         after = last.from.clone();
         for r in &page {

@@ -3,6 +3,7 @@
 //! unless skipping is allowed, see `bulletin_test_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+mod answers;
 mod cli;
 mod crash;
 mod full_disk;

@@ -39,10 +39,16 @@ pub enum RestorePart {
 /// Reads for redirects and backups, and the scheduler's per-story publishing.
 #[async_trait]
 pub trait Archive: Send + Sync {
-    /// Where an old address (as [`Redirect::from`]) now lives.
+    /// Where an old address (as [`Redirect::from`]) now lives, if that page is
+    /// live: a redirect to a story that is not public (unpublished, deleted) or
+    /// to a tag without public stories is answered as if it were not there.
     async fn redirect(&self, from: &str) -> Result<Option<String>>;
-    /// Redirects ordered by `from` (byte order), after `after`, at most `limit`.
+    /// Every stored redirect, live or not (for backups), ordered by `from`
+    /// (byte order), after `after`, at most `limit`.
     async fn redirects(&self, after: &str, limit: u32) -> Result<Vec<Redirect>>;
+    /// The redirects [`Archive::redirect`] would follow, as
+    /// [`Archive::redirects`] pages them.
+    async fn live_redirects(&self, after: &str, limit: u32) -> Result<Vec<Redirect>>;
     /// True when the store holds nothing but a publication: no story, draft,
     /// issue, tag, staff account, subscriber or redirect. Restoring a backup needs this.
     async fn is_empty(&self) -> Result<bool>;

@@ -490,15 +490,48 @@ async fn insert_draft_row(
     Ok(())
 }
 
+/// Whether redirect `r` leads to a page that answers: a public story at its own
+/// date, or a tag that a public story has. A story unpublished or deleted (or a
+/// tag left without public stories) keeps its redirects, which come back with
+/// it; until then its old addresses are 404s and do not reveal its slug. A
+/// target of another kind (a backup may carry any path) is taken as it is.
+/// `story_url` and the tag pages make the addresses matched here.
+const LIVE_TARGET: &str = "CASE
+    WHEN r.to_path LIKE '/tag/%/' THEN EXISTS (
+        SELECT 1 FROM tags t JOIN story_tags st ON st.tag_id = t.id
+        WHERE t.slug = substr(r.to_path, 6, length(r.to_path) - 6))
+    WHEN r.to_path LIKE '/____/__/__/%/' THEN EXISTS (
+        SELECT 1 FROM stories s
+        WHERE s.slug = substr(r.to_path, 13, length(r.to_path) - 13)
+          AND replace(CAST(s.dateline_date AS TEXT), '-', '/') = substr(r.to_path, 2, 10))
+    ELSE 1 = 1
+END";
+
 #[async_trait::async_trait]
 impl Archive for BackendStore {
     async fn redirect(&self, from: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT to_path FROM redirects WHERE from_path = $1")
-                .bind(from)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let sql =
+            format!("SELECT r.to_path FROM redirects r WHERE r.from_path = $1 AND {LIVE_TARGET}");
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(from)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn live_redirects(&self, after: &str, limit: u32) -> Result<Vec<Redirect>> {
+        let sql = format!(
+            "SELECT r.from_path, r.to_path FROM redirects r WHERE r.from_path > $1 AND {LIVE_TARGET}
+             ORDER BY r.from_path LIMIT $2"
+        );
+        let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(from, to)| Redirect { from, to })
+            .collect())
     }
 
     async fn redirects(&self, after: &str, limit: u32) -> Result<Vec<Redirect>> {

@@ -477,6 +477,8 @@ async fn tags(State(state): State<AppState>) -> Response {
             .tags(&state)
             .await?
             .iter()
+            // A tag without public stories has no page to link to.
+            .filter(|(_, count)| *count > 0)
             .map(|(t, count)| {
                 context! { name => t.name.clone(), url => format!("/tag/{}/", t.slug), count => count }
             })
