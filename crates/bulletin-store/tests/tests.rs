@@ -109,11 +109,14 @@ conformance! {
     outbox_batched_outcomes_and_releases => outbox::batched_outcomes_and_releases,
     outbox_one_issue_at_a_time_and_previews => outbox::one_issue_at_a_time_and_previews,
     outbox_a_standing_sender_finds_due_issues => outbox::a_standing_sender_finds_due_issues,
+    sources_two_items_of_one_slug_and_day => sources::two_items_of_one_slug_and_day,
+    sources_an_older_import_is_taken_over_once => sources::an_older_import_is_taken_over_once,
 }
 
 mod archive;
 mod newsroom;
 mod outbox;
+mod sources;
 mod subscribers;
 
 // ---------------------------------------------------------------------------------
