@@ -14,8 +14,8 @@ use super::Flavor;
 use super::front::{self, BulletinMeta, FrontMatter, Split};
 use super::paths::{self, HugoUrls, PagePlace};
 use super::text::plain_paragraphs;
-use crate::body::{Post, to_story};
-use crate::{Diagnostic, ImportedStory, Item, PostStatus, Settings, Severity};
+use crate::body::{self, Post, to_story};
+use crate::{Diagnostic, ImportedStory, Item, PostStatus, Settings, Severity, left_out};
 
 /// A problem that stops one file (or folder) from being read. The reader goes on
 /// with the next file; an import stops at the first.
@@ -312,6 +312,7 @@ impl Reader {
                 title: rel_name,
                 line: 1,
                 reason: "a section's own page (_index), not a story".into(),
+                item: true,
             }]);
         }
         let bytes = fs::read(path).map_err(|source| Error::Io {
@@ -329,6 +330,7 @@ impl Reader {
                 title: rel_name,
                 line: 1,
                 reason: "Markdown without front matter (not a Hugo or Zola page)".into(),
+                item: true,
             }]);
         };
         let fm = front::parse(&text, &split).map_err(parse_error)?;
@@ -416,11 +418,18 @@ impl PageReader<'_> {
                 if body.html_blocks == 1 { "" } else { "s" }
             ));
         }
+        let mut paragraphs = body.paragraphs;
+        if !body::has_text(&paragraphs) {
+            // An empty page is still a page at its address: keep it, saying so.
+            let stand_in = left_out::for_markdown(body.images, body.html_blocks);
+            warnings.push(left_out::warning(stand_in));
+            paragraphs = vec![stand_in.to_owned()];
+        }
         let post = Post {
             title: title.clone(),
             slug: Some(fm.slug.clone().unwrap_or(default_slug)),
             date,
-            paragraphs: body.paragraphs,
+            paragraphs,
             tags: fm.all_tags(),
         };
         let story = match fm.bulletin() {
@@ -456,6 +465,7 @@ impl PageReader<'_> {
             old_paths,
             line: 1,
             title: display_title.clone(),
+            source: Some(self.source_identity()),
         }))];
         let body_line = self.split.body_line;
         let first_body_line = self.split.body.lines().next().unwrap_or("");
@@ -469,6 +479,17 @@ impl PageReader<'_> {
             ))
         }));
         Ok(items)
+    }
+
+    /// `markdown <path>`: the file's path in the content folder, with `/`
+    /// between folders on every system.
+    fn source_identity(&self) -> String {
+        let parts: Vec<String> = self
+            .rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        format!("markdown {}", parts.join("/"))
     }
 
     /// A story from a file bulletin wrote: every field is in the front matter

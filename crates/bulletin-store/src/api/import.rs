@@ -54,10 +54,7 @@ pub trait ImportTx: Send {
     /// under the next free slug (`-2`). A story stored without an identity (by an
     /// import from before identities were kept) whose natural key matches is
     /// taken as that item, once, and keeps the identity from then on.
-    async fn put_sourced_stories(
-        &mut self,
-        stories: Vec<SourcedStory>,
-    ) -> Result<Vec<PutOutcome>>;
+    async fn put_sourced_stories(&mut self, stories: Vec<SourcedStory>) -> Result<Vec<PutOutcome>>;
     /// Deletes the story with this slug, its revisions and its index rows, and
     /// logs a `delete` change. `false` when there is no such story.
     async fn delete_story(&mut self, slug: &str) -> Result<bool>;

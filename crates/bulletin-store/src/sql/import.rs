@@ -42,10 +42,7 @@ impl ImportTx for BackendImport {
         self.put_sourced_stories(stories).await
     }
 
-    async fn put_sourced_stories(
-        &mut self,
-        stories: Vec<SourcedStory>,
-    ) -> Result<Vec<PutOutcome>> {
+    async fn put_sourced_stories(&mut self, stories: Vec<SourcedStory>) -> Result<Vec<PutOutcome>> {
         let batches = import_plan::prepare(stories)?;
         let total = batches.iter().map(Vec::len).sum();
         let mut out = vec![None; total];

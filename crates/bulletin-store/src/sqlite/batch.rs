@@ -93,7 +93,16 @@ impl<'t> SqliteBatch<'t> {
             .bind(json_array(values))
             .fetch_one(&mut *self.conn)
             .await?;
-        type Tuple = (i64, String, Option<String>, String, i64, Option<i64>, i64, i64);
+        type Tuple = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            i64,
+            Option<i64>,
+            i64,
+            i64,
+        );
         let rows: Vec<Tuple> =
             serde_json::from_str(&json).map_err(|e| corrupt(format_args!("lookup: {e}")))?;
         Ok(rows
