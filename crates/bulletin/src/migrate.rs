@@ -293,6 +293,7 @@ fn read_all(
                 title,
                 line,
                 reason,
+                ..
             } => {
                 let shown = skipped_shown.entry(kind.clone()).or_default();
                 *shown += 1;
