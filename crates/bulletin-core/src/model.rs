@@ -220,14 +220,21 @@ impl Story {
     /// Text has no slugs of its own (the reader makes them from headlines), so its
     /// keys are unchanged.
     pub fn natural_key(&self) -> String {
+        self.natural_key_under(&self.slug)
+    }
+
+    /// The natural key the story would have under `slug` (the store keys a story
+    /// it files under a `-2` slug this way, when its source gives it an identity
+    /// of its own).
+    pub fn natural_key_under(&self, slug: &str) -> String {
         let issue = self
             .issue
             .map_or_else(|| "-".to_owned(), |i| i.number.to_string());
         let headline = slugify(&self.headline);
-        let name = if self.slug.is_empty() || self.slug == headline {
+        let name = if slug.is_empty() || slug == headline {
             headline.as_str()
         } else {
-            self.slug.as_str()
+            slug
         };
         format!("{issue}/{}/{name}", self.dateline.date)
     }

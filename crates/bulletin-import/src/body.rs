@@ -152,6 +152,12 @@ pub fn to_story(post: Post, settings: &Settings) -> Result<Made, String> {
     Ok(Made { story, warnings })
 }
 
+/// Whether any paragraph holds text once spaces are collapsed (else
+/// [`to_story`] refuses the post: "it has no text").
+pub fn has_text(paragraphs: &[String]) -> bool {
+    paragraphs.iter().any(|p| !collapse(p).is_empty())
+}
+
 /// The title, cleaned; a post without one gets its first words (WordPress allows
 /// untitled posts, a story needs a headline).
 fn headline(
@@ -162,8 +168,13 @@ fn headline(
 ) -> String {
     let title = collapse(title);
     let mut headline = if title.is_empty() {
-        // The first words of the text, after any dateline.
-        let first = paragraphs.first().map(String::as_str).unwrap_or("");
+        // The first words of the text, after any dateline (a line saying what
+        // was left out is not text).
+        let first = paragraphs
+            .first()
+            .map(String::as_str)
+            .filter(|p| !crate::left_out::is_stand_in(p))
+            .unwrap_or("");
         let first = if looks_like_dateline(first) {
             first
                 .split_once(')')

@@ -35,6 +35,7 @@ pub mod body;
 pub mod fuzzing;
 pub mod html;
 mod html_depth;
+pub mod left_out;
 pub mod markdown;
 pub mod wxr;
 
@@ -101,6 +102,11 @@ pub struct ImportedStory {
     pub line: u64,
     /// The source's own title for messages (the headline may have been cleaned).
     pub title: String,
+    /// What identifies the item in its source, so that importing it again
+    /// updates this story and no other: `wordpress <site URL> <post ID>`, or
+    /// `markdown <path in the content folder>`. `None` when the source gives
+    /// nothing that identifies it (a post without an ID).
+    pub source: Option<String>,
 }
 
 /// One thing a reader found, in source order.
@@ -129,19 +135,36 @@ pub enum Item {
         title: String,
         line: u64,
         reason: String,
+        /// Whether it is one of the source's items (a WordPress `<item>`, a
+        /// Markdown file), which the report's count of items includes; not a
+        /// part of one or of the site (a comment, an author, a menu's term).
+        item: bool,
     },
     /// A problem that does not stop the import (line, column and quoted line as in
     /// bulletin text diagnostics; the message names the item's title).
     Warning(Diagnostic),
 }
 
+/// Reasons shown per kind of thing not imported; the rest are counted.
+const SHOWN_REASONS: usize = 5;
+
 /// What an import found, for the summary printed at its end.
+///
+/// Every item of the source is accounted for: [`Report::items`] (each story,
+/// whatever its status, and each item not imported) is the number of items the
+/// source holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// Stories by [`PostStatus::as_str`].
     pub stories: BTreeMap<&'static str, u64>,
     /// Skipped things by kind, and one reason per kind (the first seen).
     pub skipped: BTreeMap<String, (u64, String)>,
+    /// Skipped things by kind, then by reason.
+    pub reasons: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Items of the source read: stories and items not imported.
+    pub items: u64,
+    /// Items of the source not imported (among `skipped`, those that are items).
+    pub items_not_imported: u64,
     pub tags: u64,
     /// Old addresses to keep: archive redirects and public stories' old paths.
     pub redirects: u64,
@@ -154,6 +177,7 @@ impl Report {
         match item {
             Item::Site { title, url } => self.site = Some((title.clone(), url.clone())),
             Item::Story(s) => {
+                self.items += 1;
                 *self.stories.entry(s.status.as_str()).or_default() += 1;
                 // Only public stories keep their old addresses (a redirect would
                 // show a draft's slug).
@@ -163,12 +187,24 @@ impl Report {
             }
             Item::Tag(_) => self.tags += 1,
             Item::Redirect { .. } => self.redirects += 1,
-            Item::Skipped { kind, reason, .. } => {
+            Item::Skipped {
+                kind, reason, item, ..
+            } => {
+                if *item {
+                    self.items += 1;
+                    self.items_not_imported += 1;
+                }
                 let entry = self
                     .skipped
                     .entry(kind.clone())
                     .or_insert_with(|| (0, reason.clone()));
                 entry.0 += 1;
+                *self
+                    .reasons
+                    .entry(kind.clone())
+                    .or_default()
+                    .entry(reason.clone())
+                    .or_default() += 1;
             }
             Item::Warning(_) => self.warnings += 1,
         }
@@ -176,6 +212,14 @@ impl Report {
 
     pub fn story_count(&self) -> u64 {
         self.stories.values().sum()
+    }
+
+    /// Stories that are public ("publish").
+    pub fn public_count(&self) -> u64 {
+        self.stories
+            .get(PostStatus::Published.as_str())
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -204,8 +248,30 @@ impl fmt::Display for Report {
             "tags and categories: {}; old addresses: {}; warnings: {}",
             self.tags, self.redirects, self.warnings
         )?;
-        for (kind, (n, reason)) in &self.skipped {
-            writeln!(f, "not imported: {n} {kind} ({reason})")?;
+        writeln!(
+            f,
+            "items read: {} ({} public, {} kept as drafts, {} not imported)",
+            self.items,
+            self.public_count(),
+            self.story_count().saturating_sub(self.public_count()),
+            self.items_not_imported
+        )?;
+        for (kind, (n, first)) in &self.skipped {
+            let reasons = self.reasons.get(kind);
+            match reasons {
+                Some(reasons) if reasons.len() > 1 => {
+                    let mut shown: Vec<String> = reasons
+                        .iter()
+                        .take(SHOWN_REASONS)
+                        .map(|(reason, n)| format!("{n}: {reason}"))
+                        .collect();
+                    if reasons.len() > SHOWN_REASONS {
+                        shown.push(format!("{} other reasons", reasons.len() - SHOWN_REASONS));
+                    }
+                    writeln!(f, "not imported: {n} {kind} ({})", shown.join("; "))?;
+                }
+                _ => writeln!(f, "not imported: {n} {kind} ({first})")?,
+            }
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use bulletin_core::{Date, Story, slugify};
 use sha2::{Digest, Sha256};
 
 use crate::rows::corrupt;
-use crate::{PutOutcome, Result, StoreError};
+use crate::{PutOutcome, Result, SourcedStory, StoreError};
 
 /// Most stories planned together: bounds statement sizes and memory per round.
 pub(crate) const MAX_BATCH: usize = 2000;
@@ -26,6 +26,8 @@ pub(crate) struct Prepared {
     pub index: usize,
     pub story: Story,
     pub key: String,
+    /// The source's identity for the story, if it gives one.
+    pub source: Option<String>,
     pub hash: i64,
     pub date: String,
     pub issue_date: Option<String>,
@@ -36,7 +38,8 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(index: usize, story: Story) -> Result<Prepared> {
+    pub fn new(index: usize, sourced: SourcedStory) -> Result<Prepared> {
+        let SourcedStory { story, source } = sourced;
         story
             .validate()
             .map_err(|source| StoreError::InvalidStory {
@@ -52,6 +55,7 @@ impl Prepared {
         let mut p = Prepared {
             index,
             key: story.natural_key(),
+            source,
             hash: 0,
             date,
             issue_date,
@@ -101,19 +105,25 @@ impl Prepared {
 }
 
 /// Validates and prepares all stories, then splits them into batches in which each
-/// natural key appears at most once (a repeat is an update of the earlier one, so it
-/// must see it written) and which hold at most [`MAX_BATCH`] stories.
-pub(crate) fn prepare(stories: Vec<Story>) -> Result<Vec<Vec<Prepared>>> {
+/// identity (the source's, else the natural key) appears at most once (a repeat is
+/// an update of the earlier one, so it must see it written) and which hold at most
+/// [`MAX_BATCH`] stories.
+pub(crate) fn prepare(stories: Vec<SourcedStory>) -> Result<Vec<Vec<Prepared>>> {
     let mut batches = Vec::new();
     let mut current: Vec<Prepared> = Vec::new();
-    let mut keys: HashSet<String> = HashSet::new();
+    // (has a source, the source or the natural key): the two never meet.
+    let mut identities: HashSet<(bool, String)> = HashSet::new();
     for (index, story) in stories.into_iter().enumerate() {
         let p = Prepared::new(index, story)?;
-        if current.len() >= MAX_BATCH || keys.contains(&p.key) {
+        let identity = match &p.source {
+            Some(source) => (true, source.clone()),
+            None => (false, p.key.clone()),
+        };
+        if current.len() >= MAX_BATCH || identities.contains(&identity) {
             batches.push(std::mem::take(&mut current));
-            keys.clear();
+            identities.clear();
         }
-        keys.insert(p.key.clone());
+        identities.insert(identity);
         current.push(p);
     }
     if !current.is_empty() {
@@ -126,6 +136,8 @@ pub(crate) fn prepare(stories: Vec<Story>) -> Result<Vec<Vec<Prepared>>> {
 pub(crate) struct Existing {
     pub id: i64,
     pub key: String,
+    /// The source identity it was stored with (None: none).
+    pub source: Option<String>,
     pub slug: String,
     pub hash: i64,
     pub issue_id: Option<i64>,
@@ -133,10 +145,15 @@ pub(crate) struct Existing {
     pub position: i64,
 }
 
-/// One `stories` row to insert (id unused) or update (slug unused).
+/// One `stories` row to insert (id unused) or update (slug, key and source
+/// unused).
 pub(crate) struct Row<'a> {
     pub id: i64,
     pub slug: &'a str,
+    /// The `natural_key` column: the story's natural key, or, for a story with a
+    /// source identity, its natural key under the slug it is filed under.
+    pub key: &'a str,
+    pub source: Option<&'a str>,
     pub p: &'a Prepared,
     pub issue_id: Option<i64>,
     /// -1 without an issue.
@@ -201,6 +218,10 @@ pub(crate) struct TxCache {
 #[async_trait]
 pub(crate) trait BatchWriter: Send {
     async fn lookup_existing(&mut self, keys: &[&str]) -> Result<Vec<Existing>>;
+    /// The stories stored with one of these source identities.
+    async fn lookup_sources(&mut self, sources: &[&str]) -> Result<Vec<Existing>>;
+    /// Gives stories stored without a source identity the one given (id, source).
+    async fn set_sources(&mut self, sources: &[(i64, &str)]) -> Result<()>;
     /// (id, number, date, highest position so far or 0)
     async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<LoadedIssue>>;
     /// Inserts published issues; returns (id, number).
@@ -259,23 +280,68 @@ pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
     batch: &[Prepared],
     out: &mut [Option<PutOutcome>],
 ) -> Result<()> {
-    let keys: Vec<&str> = batch.iter().map(|p| p.key.as_str()).collect();
-    let mut existing: HashMap<String, Existing> = b
-        .lookup_existing(&keys)
-        .await?
-        .into_iter()
-        .map(|e| (e.key.clone(), e))
+    // A story with a source identity is that item's story, and no other's.
+    let sources: Vec<&str> = batch.iter().filter_map(|p| p.source.as_deref()).collect();
+    let mut by_source: HashMap<String, Existing> = if sources.is_empty() {
+        HashMap::new()
+    } else {
+        b.lookup_sources(&sources)
+            .await?
+            .into_iter()
+            .filter_map(|e| Some((e.source.clone()?, e)))
+            .collect()
+    };
+    // Natural keys: of stories without an identity, and of those whose identity is
+    // not stored yet (an older import may hold the item without it).
+    let keys: Vec<&str> = batch
+        .iter()
+        .filter(|p| {
+            p.source
+                .as_ref()
+                .is_none_or(|source| !by_source.contains_key(source))
+        })
+        .map(|p| p.key.as_str())
         .collect();
+    let mut by_key: HashMap<String, Existing> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        b.lookup_existing(&keys)
+            .await?
+            .into_iter()
+            .map(|e| (e.key.clone(), e))
+            .collect()
+    };
+    // Natural keys stored: a new story must not take one.
+    let stored_keys: HashSet<String> = by_key.keys().cloned().collect();
 
     // Which stories change: indices into `batch`, in input order.
     let mut changed: Vec<(usize, Option<Existing>)> = Vec::new();
+    let mut adopted: Vec<(i64, &str)> = Vec::new();
     for (i, p) in batch.iter().enumerate() {
-        match existing.remove(&p.key) {
+        let found = match p.source.as_deref() {
+            None => by_key.remove(&p.key),
+            Some(source) => match by_source.remove(source) {
+                Some(e) => Some(e),
+                // Stored by an import that kept no identity: this item, once.
+                None if by_key.get(&p.key).is_some_and(|e| e.source.is_none()) => {
+                    let e = by_key.remove(&p.key);
+                    if let Some(e) = &e {
+                        adopted.push((e.id, source));
+                    }
+                    e
+                }
+                None => None,
+            },
+        };
+        match found {
             Some(e) if e.hash == p.hash => {
                 out[p.index] = Some(PutOutcome::Unchanged { slug: e.slug });
             }
             other => changed.push((i, other)),
         }
+    }
+    if !adopted.is_empty() {
+        b.set_sources(&adopted).await?;
     }
     if changed.is_empty() {
         return Ok(());
@@ -443,8 +509,17 @@ pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
     };
     let mut hint = HashMap::new();
 
+    // Natural keys the new stories take: those without an identity their own,
+    // the others theirs under the slug they get.
+    let mut new_keys: HashSet<String> = changed
+        .iter()
+        .filter(|(i, e)| e.is_none() && batch[*i].source.is_none())
+        .map(|(i, _)| batch[*i].key.clone())
+        .collect();
+
     // Rows, positions and outcomes, in input order.
     let mut new_slugs: Vec<String> = Vec::new();
+    let mut new_row_keys: Vec<String> = Vec::new();
     let mut new_meta: Vec<(usize, Option<i64>, i64, i64)> = Vec::new();
     let mut updates: Vec<Row<'_>> = Vec::new();
     for (i, e) in &changed {
@@ -476,8 +551,28 @@ pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
         };
         match e {
             None => {
-                let slug = next_free_slug(&p.story.slug, &taken, &mut hint);
-                taken.insert(slug.clone());
+                let (slug, key) = if p.source.is_none() {
+                    let slug = next_free_slug(&p.story.slug, &taken, &mut hint);
+                    taken.insert(slug.clone());
+                    (slug, p.key.clone())
+                } else {
+                    loop {
+                        let slug = next_free_slug(&p.story.slug, &taken, &mut hint);
+                        taken.insert(slug.clone());
+                        let key = p.story.natural_key_under(&slug);
+                        // The story's own key was looked up above; another one
+                        // (under a `-2` slug) is looked up now, which is rare.
+                        let stored = if key == p.key {
+                            stored_keys.contains(&key)
+                        } else {
+                            !b.lookup_existing(&[key.as_str()]).await?.is_empty()
+                        };
+                        if !stored && new_keys.insert(key.clone()) {
+                            break (slug, key);
+                        }
+                    }
+                };
+                new_row_keys.push(key);
                 out[p.index] = Some(PutOutcome::New { slug: slug.clone() });
                 story_changes.push(NewChange {
                     entity: "story",
@@ -502,6 +597,8 @@ pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
                 updates.push(Row {
                     id: e.id,
                     slug: &e.slug,
+                    key: &e.key,
+                    source: None,
                     p,
                     issue_id,
                     issue_number,
@@ -540,10 +637,12 @@ pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
     if !new_meta.is_empty() {
         let rows: Vec<Row<'_>> = new_meta
             .iter()
-            .zip(&new_slugs)
-            .map(|((i, issue_id, issue_number, position), slug)| Row {
+            .zip(new_slugs.iter().zip(&new_row_keys))
+            .map(|((i, issue_id, issue_number, position), (slug, key))| Row {
                 id: 0,
                 slug,
+                key,
+                source: batch[*i].source.as_deref(),
                 p: &batch[*i],
                 issue_id: *issue_id,
                 issue_number: *issue_number,
@@ -558,8 +657,8 @@ pub(crate) async fn put_batch<B: BatchWriter + ?Sized>(
             .collect();
         for r in &rows {
             let id = *ids
-                .get(&r.p.key)
-                .ok_or_else(|| corrupt(format_args!("no id returned for {}", r.p.key)))?;
+                .get(r.key)
+                .ok_or_else(|| corrupt(format_args!("no id returned for {}", r.key)))?;
             written.push((id, &r.p.story));
         }
     }

@@ -43,7 +43,7 @@ mod rows;
 pub mod sqlite;
 
 pub use api::archive::{Archive, NewDraft, RestorePart, import_actor};
-pub use api::import::{Import, ImportTx, PutOutcome};
+pub use api::import::{Import, ImportTx, PutOutcome, SourcedStory};
 pub use api::newsroom::{
     Actor, ApiToken, AttemptLimit, AuditEntry, DeskEntry, DeskQuery, DeskState, DeskStory,
     HistoryEntry, IssueDesk, IssueSummary, Newsroom, Reservation, SaveOutcome, Session,

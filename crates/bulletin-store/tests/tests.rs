@@ -114,11 +114,14 @@ conformance! {
     throttle_reservations_are_atomic => throttle::reservations_are_atomic,
     throttle_reservations_refuse_release_and_forget => throttle::reservations_refuse_release_and_forget,
     throttle_notices_are_queued_claimed_and_fenced => throttle::notices_are_queued_claimed_and_fenced,
+    sources_two_items_of_one_slug_and_day => sources::two_items_of_one_slug_and_day,
+    sources_an_older_import_is_taken_over_once => sources::an_older_import_is_taken_over_once,
 }
 
 mod archive;
 mod newsroom;
 mod outbox;
+mod sources;
 mod subscribers;
 mod throttle;
 

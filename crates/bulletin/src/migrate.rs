@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use bulletin_core::Tag;
 use bulletin_core::backup::Redirect;
-use bulletin_core::{Story, Tag};
 use bulletin_import::{Item, PostStatus, Report, Settings};
-use bulletin_store::{NewDraft, PutOutcome, Store};
+use bulletin_store::{NewDraft, PutOutcome, SourcedStory, Store};
 use tokio::sync::mpsc;
 
 use crate::import::Counting;
@@ -177,7 +177,7 @@ async fn write_batch(
 ) -> Result<()> {
     let now = jiff::Timestamp::now().as_second();
     let mut tags: Vec<Tag> = Vec::new();
-    let mut public: Vec<(Story, Vec<String>)> = Vec::new();
+    let mut public: Vec<(SourcedStory, Vec<String>)> = Vec::new();
     let mut drafts: Vec<NewDraft> = Vec::new();
     let mut redirects: Vec<Redirect> = Vec::new();
     for item in batch {
@@ -188,7 +188,11 @@ async fn write_batch(
                 let imported = *imported;
                 let (status, publish_at) = match imported.status {
                     PostStatus::Published => {
-                        public.push((imported.story, imported.old_paths));
+                        let story = SourcedStory {
+                            story: imported.story,
+                            source: imported.source,
+                        };
+                        public.push((story, imported.old_paths));
                         continue;
                     }
                     PostStatus::Draft => ("draft", None),
@@ -211,9 +215,12 @@ async fn write_batch(
         tx.put_tags(tags).await?;
     }
     if !public.is_empty() {
-        let (stories, old_paths): (Vec<Story>, Vec<Vec<String>>) = public.into_iter().unzip();
-        let dates: Vec<_> = stories.iter().map(|s| s.dateline.date).collect();
-        let outcomes = tx.put_stories(stories).await?;
+        let (stories, old_paths): (Vec<SourcedStory>, Vec<Vec<String>>) =
+            public.into_iter().unzip();
+        let dates: Vec<_> = stories.iter().map(|s| s.story.dateline.date).collect();
+        // Each item is matched on its own identity: two posts that share a slug
+        // and a day stay two stories, each with its own old addresses.
+        let outcomes = tx.put_sourced_stories(stories).await?;
         for ((outcome, date), old) in outcomes.into_iter().zip(dates).zip(old_paths) {
             written.stories += 1;
             let slug = match outcome {
@@ -286,6 +293,7 @@ fn read_all(
                 title,
                 line,
                 reason,
+                ..
             } => {
                 let shown = skipped_shown.entry(kind.clone()).or_default();
                 *shown += 1;

@@ -65,11 +65,16 @@ fn a_wordpress_export_comes_across_with_its_old_addresses() {
         let log = text(&out.stderr);
         // The report: what came in by status, and what was counted and left out.
         assert!(
-            log.contains("stories: 56 (1 draft, 1 future, 1 private, 53 publish)"),
+            log.contains("stories: 58 (1 draft, 1 future, 1 private, 55 publish)"),
             "[{}] {log}",
             archive.name()
         );
         assert!(log.contains("not imported: 21 page"), "{log}");
+        // Every <item> of the file (186) is a story, a draft or not imported.
+        assert!(
+            log.contains("items read: 186 (55 public, 3 kept as drafts, 128 not imported)"),
+            "{log}"
+        );
         assert!(log.contains("not imported: 37 attachment"), "{log}");
         assert!(log.contains("not imported: 33 comment"), "{log}");
         assert!(log.contains("not imported: 70 nav_menu_item"), "{log}");
@@ -83,7 +88,7 @@ fn a_wordpress_export_comes_across_with_its_old_addresses() {
 
         let export: Value = serde_json::from_str(&archive.export(&["--format", "json"])).unwrap();
         let stories = export["stories"].as_array().unwrap();
-        assert_eq!(stories.len(), 53, "only published posts are public");
+        assert_eq!(stories.len(), 55, "only published posts are public");
         assert_eq!(export["drafts"].as_array().unwrap().len(), 3);
         let statuses: Vec<&str> = export["drafts"]
             .as_array()
@@ -146,7 +151,7 @@ fn a_wordpress_export_comes_across_with_its_old_addresses() {
         let before = archive.export(&["--format", "json"]);
         let out = archive.run_ok(&["import", &wxr]);
         assert!(
-            text(&out.stderr).contains("0 new, 0 updated, 53 unchanged"),
+            text(&out.stderr).contains("0 new, 0 updated, 55 unchanged"),
             "{}",
             text(&out.stderr)
         );
@@ -412,6 +417,99 @@ fn two_posts_of_one_title_and_day_stay_two_stories() {
             "{}",
             text(&out.stderr)
         );
+    }
+}
+
+#[test]
+fn posts_of_one_slug_and_day_and_posts_without_text_are_all_kept() {
+    let posts = [
+        (
+            1,
+            "Morning",
+            "same-slug",
+            "2024-03-01",
+            "<p>Morning walrus text.</p>",
+        ),
+        (
+            2,
+            "Evening",
+            "same-slug",
+            "2024-03-01",
+            "<p>Evening narwhal text.</p>",
+        ),
+        (3, "Only a title", "only-a-title", "2024-03-02", ""),
+        (
+            4,
+            "Only a picture",
+            "only-a-picture",
+            "2024-03-02",
+            "<img src=\"x.jpg\">",
+        ),
+        (5, "Left empty", "left-empty", "2024-03-02", "&nbsp;"),
+    ];
+    let items: String = posts
+        .iter()
+        .map(|(id, title, slug, date, body)| wxr_post(*id, title, slug, date, body))
+        .collect();
+    // Where each post's `?p=ID` must lead, and what its page must say.
+    let expected = [
+        ("/?p=1", "/2024/03/01/same-slug/", "Morning walrus text."),
+        ("/?p=2", "/2024/03/01/same-slug-2/", "Evening narwhal text."),
+        ("/?p=3", "/2024/03/02/only-a-title/", "Only a title"),
+        ("/?p=4", "/2024/03/02/only-a-picture/", "[image left out]"),
+        ("/?p=5", "/2024/03/02/left-empty/", "Left empty"),
+    ];
+    for archive in Archive::each() {
+        let file = write(&archive.path("posts.xml"), wxr(&items));
+        let out = archive.run_ok(&["import", &file]);
+        let log = text(&out.stderr);
+        let name = archive.name();
+        assert!(
+            log.contains("5 new, 0 updated, 0 unchanged"),
+            "[{name}] {log}"
+        );
+        assert!(
+            log.contains("items read: 5 (5 public, 0 kept as drafts, 0 not imported)"),
+            "[{name}] {log}"
+        );
+        assert!(!log.contains("not imported:"), "[{name}] {log}");
+        assert_eq!(
+            log.matches(": it has no text; it is kept").count(),
+            3,
+            "{log}"
+        );
+
+        let (server, addr) = serve(&archive);
+        for (from, to, says) in expected {
+            let (status, location) = get(&addr, from);
+            assert!(
+                status.starts_with("HTTP/1.1 301"),
+                "[{name}] {from}: {status}"
+            );
+            assert_eq!(location.as_deref(), Some(to), "[{name}] {from}");
+            let page = http_get(&addr, to);
+            assert!(page.starts_with("HTTP/1.1 200"), "[{name}] {to}: {page}");
+            assert!(page.contains(says), "[{name}] {to} does not say {says:?}");
+        }
+        drop(server);
+        // Search finds both bodies, each at its own story.
+        for (word, url) in [
+            ("walrus", "/2024/03/01/same-slug/"),
+            ("narwhal", "/2024/03/01/same-slug-2/"),
+        ] {
+            let found = text(&archive.run_ok(&["search", word]).stdout);
+            assert!(found.contains(url), "[{name}] {word}: {found}");
+        }
+
+        // Imported again: the same five items, none new, none merged.
+        let before = archive.export(&["--format", "json"]);
+        let out = archive.run_ok(&["import", &file]);
+        assert!(
+            text(&out.stderr).contains("0 new, 0 updated, 5 unchanged"),
+            "[{name}] {}",
+            text(&out.stderr)
+        );
+        assert_eq!(archive.export(&["--format", "json"]), before);
     }
 }
 

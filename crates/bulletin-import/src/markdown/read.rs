@@ -15,8 +15,8 @@ use super::front::{self, BulletinMeta, FrontMatter, Split};
 use super::limits::MAX_FILE;
 use super::paths::{self, HugoUrls, PagePlace};
 use super::text::plain_paragraphs;
-use crate::body::{Post, to_story};
-use crate::{Diagnostic, ImportedStory, Item, PostStatus, Settings, Severity};
+use crate::body::{self, Post, to_story};
+use crate::{Diagnostic, ImportedStory, Item, PostStatus, Settings, Severity, left_out};
 
 /// A problem that stops one file (or folder) from being read. The reader goes on
 /// with the next file; an import stops at the first.
@@ -309,6 +309,7 @@ impl Reader {
                 title: rel_name,
                 line: 1,
                 reason: "a section's own page (_index), not a story".into(),
+                item: true,
             }]);
         }
         let bytes = read_limited(path)?;
@@ -323,6 +324,7 @@ impl Reader {
                 title: rel_name,
                 line: 1,
                 reason: "Markdown without front matter (not a Hugo or Zola page)".into(),
+                item: true,
             }]);
         };
         let fm = front::parse(&text, &split).map_err(parse_error)?;
@@ -410,11 +412,18 @@ impl PageReader<'_> {
                 if body.html_blocks == 1 { "" } else { "s" }
             ));
         }
+        let mut paragraphs = body.paragraphs;
+        if !body::has_text(&paragraphs) {
+            // An empty page is still a page at its address: keep it, saying so.
+            let stand_in = left_out::for_markdown(body.images, body.html_blocks);
+            warnings.push(left_out::warning(stand_in));
+            paragraphs = vec![stand_in.to_owned()];
+        }
         let post = Post {
             title: title.clone(),
             slug: Some(fm.slug.clone().unwrap_or(default_slug)),
             date,
-            paragraphs: body.paragraphs,
+            paragraphs,
             tags: fm.all_tags(),
         };
         let story = match fm.bulletin() {
@@ -450,6 +459,7 @@ impl PageReader<'_> {
             old_paths,
             line: 1,
             title: display_title.clone(),
+            source: Some(self.source_identity()),
         }))];
         let body_line = self.split.body_line;
         let first_body_line = self.split.body.lines().next().unwrap_or("");
@@ -463,6 +473,17 @@ impl PageReader<'_> {
             ))
         }));
         Ok(items)
+    }
+
+    /// `markdown <path>`: the file's path in the content folder, with `/`
+    /// between folders on every system.
+    fn source_identity(&self) -> String {
+        let parts: Vec<String> = self
+            .rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        format!("markdown {}", parts.join("/"))
     }
 
     /// A story from a file bulletin wrote: every field is in the front matter

@@ -18,6 +18,15 @@ pub enum PutOutcome {
     Unchanged { slug: String },
 }
 
+/// A story and the identity its source gives it: a WordPress post's ID on its
+/// site, a Markdown file's path (`None`: the story has no source identity, as
+/// bulletin text has none, and is matched on [`Story::natural_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedStory {
+    pub story: Story,
+    pub source: Option<String>,
+}
+
 /// Writes that every follower of the change log sees: imports, restores and the
 /// publication's settings.
 #[async_trait]
@@ -38,6 +47,14 @@ pub trait ImportTx: Send {
     /// named by the stories are created or updated (a known date is never replaced
     /// by an unknown one); tags are created as needed. Outcomes are in input order.
     async fn put_stories(&mut self, stories: Vec<Story>) -> Result<Vec<PutOutcome>>;
+    /// As [`put_stories`](ImportTx::put_stories), but a story with a source
+    /// identity is matched on that identity alone: "updated" and "unchanged" mean
+    /// the same source item imported again, and two items that share a natural
+    /// key (two posts of one day under one slug) stay two stories, the later one
+    /// under the next free slug (`-2`). A story stored without an identity (by an
+    /// import from before identities were kept) whose natural key matches is
+    /// taken as that item, once, and keeps the identity from then on.
+    async fn put_sourced_stories(&mut self, stories: Vec<SourcedStory>) -> Result<Vec<PutOutcome>>;
     /// Deletes the story with this slug, its revisions and its index rows, and
     /// logs a `delete` change. `false` when there is no such story.
     async fn delete_story(&mut self, slug: &str) -> Result<bool>;

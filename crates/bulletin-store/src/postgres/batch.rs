@@ -24,6 +24,33 @@ impl<'t> PgBatch<'t> {
     pub(super) fn new(conn: &'t mut PgConnection) -> PgBatch<'t> {
         PgBatch { conn }
     }
+
+    /// The stories whose `column` (natural_key or source_key) is one of `values`.
+    async fn lookup_by(&mut self, column: &'static str, values: &[&str]) -> Result<Vec<Existing>> {
+        let sql = format!(
+            "SELECT id, natural_key, source_key, slug, content_hash, issue_id, issue_number,
+                    issue_position
+             FROM stories WHERE {column} = ANY($1::text[])"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(values)
+            .fetch_all(&mut *self.conn)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Existing {
+                    id: row.try_get("id")?,
+                    key: row.try_get("natural_key")?,
+                    source: row.try_get("source_key")?,
+                    slug: row.try_get("slug")?,
+                    hash: row.try_get("content_hash")?,
+                    issue_id: row.try_get("issue_id")?,
+                    issue_number: row.try_get("issue_number")?,
+                    position: i64::from(row.try_get::<i32, _>("issue_position")?),
+                })
+            })
+            .collect()
+    }
 }
 
 fn strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -33,26 +60,26 @@ fn strings<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 #[async_trait]
 impl BatchWriter for PgBatch<'_> {
     async fn lookup_existing(&mut self, keys: &[&str]) -> Result<Vec<Existing>> {
-        let rows = sqlx::query(
-            "SELECT id, natural_key, slug, content_hash, issue_id, issue_number, issue_position
-             FROM stories WHERE natural_key = ANY($1::text[])",
+        self.lookup_by("natural_key", keys).await
+    }
+
+    async fn lookup_sources(&mut self, sources: &[&str]) -> Result<Vec<Existing>> {
+        self.lookup_by("source_key", sources).await
+    }
+
+    async fn set_sources(&mut self, sources: &[(i64, &str)]) -> Result<()> {
+        let ids: Vec<i64> = sources.iter().map(|(id, _)| *id).collect();
+        let keys = strings(sources.iter().map(|(_, s)| *s));
+        sqlx::query(
+            "UPDATE stories SET source_key = u.source_key
+             FROM unnest($1::int8[], $2::text[]) AS u(id, source_key)
+             WHERE stories.id = u.id",
         )
-        .bind(keys)
-        .fetch_all(&mut *self.conn)
+        .bind(&ids)
+        .bind(&keys)
+        .execute(&mut *self.conn)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Existing {
-                    id: row.try_get("id")?,
-                    key: row.try_get("natural_key")?,
-                    slug: row.try_get("slug")?,
-                    hash: row.try_get("content_hash")?,
-                    issue_id: row.try_get("issue_id")?,
-                    issue_number: row.try_get("issue_number")?,
-                    position: i64::from(row.try_get::<i32, _>("issue_position")?),
-                })
-            })
-            .collect()
+        Ok(())
     }
 
     async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<LoadedIssue>> {
@@ -172,18 +199,19 @@ impl BatchWriter for PgBatch<'_> {
             "INSERT INTO stories (slug, natural_key, headline, dateline_date, year_inferred,
                  credit, places, body, tags, countries, issue_id, issue_number, issue_date,
                  issue_position, first_published, copyright_holder, copyright_year, access,
-                 content_hash, created_at, updated_at)
+                 content_hash, created_at, updated_at, source_key)
              SELECT u.slug, u.natural_key, u.headline, u.dateline_date::date, u.year_inferred,
                  u.credit, u.places, u.body, u.tags, u.countries, u.issue_id, u.issue_number,
                  u.issue_date::date, u.issue_position, u.first_published, u.copyright_holder,
-                 u.copyright_year, u.access, u.content_hash, now(), now()
+                 u.copyright_year, u.access, u.content_hash, now(), now(), u.source_key
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[],
                  $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[],
                  $13::text[], $14::int4[], $15::bool[], $16::text[], $17::int2[], $18::text[],
-                 $19::int8[])
+                 $19::int8[], $20::text[])
                AS u(slug, natural_key, headline, dateline_date, year_inferred, credit, places,
                  body, tags, countries, issue_id, issue_number, issue_date, issue_position,
-                 first_published, copyright_holder, copyright_year, access, content_hash)
+                 first_published, copyright_holder, copyright_year, access, content_hash,
+                 source_key)
              RETURNING id, natural_key",
         )
         .bind(&a.slug)
@@ -205,6 +233,7 @@ impl BatchWriter for PgBatch<'_> {
         .bind(&a.copyright_year)
         .bind(&a.access)
         .bind(&a.content_hash)
+        .bind(&a.source_key)
         .fetch_all(&mut *self.conn)
         .await?;
         out.iter()
@@ -373,13 +402,14 @@ struct Arrays<'a> {
     copyright_year: Vec<i16>,
     access: Vec<&'static str>,
     content_hash: Vec<i64>,
+    source_key: Vec<Option<&'a str>>,
 }
 
 impl<'a> Arrays<'a> {
     fn new(rows: &'a [Row<'a>]) -> Arrays<'a> {
         Arrays {
             slug: rows.iter().map(|r| r.slug).collect(),
-            natural_key: rows.iter().map(|r| r.p.key.as_str()).collect(),
+            natural_key: rows.iter().map(|r| r.key).collect(),
             headline: rows.iter().map(|r| r.p.story.headline.as_str()).collect(),
             dateline_date: rows.iter().map(|r| r.p.date.as_str()).collect(),
             year_inferred: rows
@@ -410,6 +440,7 @@ impl<'a> Arrays<'a> {
             copyright_year: rows.iter().map(|r| r.p.story.copyright.year).collect(),
             access: rows.iter().map(|r| r.access()).collect(),
             content_hash: rows.iter().map(|r| r.p.hash).collect(),
+            source_key: rows.iter().map(|r| r.source).collect(),
         }
     }
 }

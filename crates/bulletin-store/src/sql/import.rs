@@ -11,7 +11,8 @@ use bulletin_core::{IssueStatus, Publication, Story, Tag};
 use super::{BackendImport, BackendStore, batch_writer, corrupt, delete_story, writes};
 use crate::import_plan::{self, TxCache};
 use crate::{
-    Import, ImportTx, NewDraft, NewSubscriber, PutOutcome, RestorePart, Result, SubscriberPut,
+    Import, ImportTx, NewDraft, NewSubscriber, PutOutcome, RestorePart, Result, SourcedStory,
+    SubscriberPut,
 };
 
 #[async_trait]
@@ -31,6 +32,17 @@ impl Import for BackendStore {
 #[async_trait]
 impl ImportTx for BackendImport {
     async fn put_stories(&mut self, stories: Vec<Story>) -> Result<Vec<PutOutcome>> {
+        let stories = stories
+            .into_iter()
+            .map(|story| SourcedStory {
+                story,
+                source: None,
+            })
+            .collect();
+        self.put_sourced_stories(stories).await
+    }
+
+    async fn put_sourced_stories(&mut self, stories: Vec<SourcedStory>) -> Result<Vec<PutOutcome>> {
         let batches = import_plan::prepare(stories)?;
         let total = batches.iter().map(Vec::len).sum();
         let mut out = vec![None; total];

@@ -78,30 +78,40 @@ impl<'t> SqliteBatch<'t> {
     pub(super) fn new(conn: &'t mut SqliteConnection, now: String) -> SqliteBatch<'t> {
         SqliteBatch { conn, now }
     }
-}
 
-#[async_trait]
-impl BatchWriter for SqliteBatch<'_> {
-    async fn lookup_existing(&mut self, keys: &[&str]) -> Result<Vec<Existing>> {
+    /// The stories whose `column` (natural_key or source_key) is one of `values`.
+    async fn lookup_by(&mut self, column: &'static str, values: &[&str]) -> Result<Vec<Existing>> {
         // One JSON row instead of a row per story: sqlx hands SQLite rows over one by
         // one between threads, which costs more than the query itself.
-        let json: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(s.id, s.natural_key, s.slug, s.content_hash,
-                                                s.issue_id, s.issue_number, s.issue_position))
-             FROM json_each(?) k CROSS JOIN stories s ON s.natural_key = k.value",
-        )
-        .bind(json_array(keys))
-        .fetch_one(&mut *self.conn)
-        .await?;
-        type Tuple = (i64, String, String, i64, Option<i64>, i64, i64);
+        let sql = format!(
+            "SELECT json_group_array(json_array(s.id, s.natural_key, s.source_key, s.slug,
+                                                s.content_hash, s.issue_id, s.issue_number,
+                                                s.issue_position))
+             FROM json_each(?) k CROSS JOIN stories s ON s.{column} = k.value"
+        );
+        let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(json_array(values))
+            .fetch_one(&mut *self.conn)
+            .await?;
+        type Tuple = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            i64,
+            Option<i64>,
+            i64,
+            i64,
+        );
         let rows: Vec<Tuple> =
             serde_json::from_str(&json).map_err(|e| corrupt(format_args!("lookup: {e}")))?;
         Ok(rows
             .into_iter()
             .map(
-                |(id, key, slug, hash, issue_id, issue_number, position)| Existing {
+                |(id, key, source, slug, hash, issue_id, issue_number, position)| Existing {
                     id,
                     key,
+                    source,
                     slug,
                     hash,
                     issue_id,
@@ -110,6 +120,32 @@ impl BatchWriter for SqliteBatch<'_> {
                 },
             )
             .collect())
+    }
+}
+
+#[async_trait]
+impl BatchWriter for SqliteBatch<'_> {
+    async fn lookup_existing(&mut self, keys: &[&str]) -> Result<Vec<Existing>> {
+        self.lookup_by("natural_key", keys).await
+    }
+
+    async fn lookup_sources(&mut self, sources: &[&str]) -> Result<Vec<Existing>> {
+        self.lookup_by("source_key", sources).await
+    }
+
+    async fn set_sources(&mut self, sources: &[(i64, &str)]) -> Result<()> {
+        insert_values(
+            self.conn,
+            "WITH v(id, source_key) AS (",
+            2,
+            ") UPDATE stories SET source_key = v.source_key FROM v WHERE stories.id = v.id",
+            sources,
+            |sep, (id, source)| {
+                sep.push_bind(*id).push_bind(source.to_string());
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     async fn load_issues(&mut self, numbers: &[u32]) -> Result<Vec<LoadedIssue>> {
@@ -256,15 +292,15 @@ impl BatchWriter for SqliteBatch<'_> {
             "INSERT INTO stories (id, slug, natural_key, headline, dateline_date, year_inferred,
                  credit, places, body, tags, countries, issue_id, issue_number, issue_date,
                  issue_position, first_published, copyright_holder, copyright_year, access,
-                 content_hash, created_at, updated_at) ",
-            22,
+                 content_hash, created_at, updated_at, source_key) ",
+            23,
             "",
             &numbered,
             |sep, (id, r)| {
                 let s = &r.p.story;
                 sep.push_bind(*id)
                     .push_bind(r.slug.to_owned())
-                    .push_bind(r.p.key.clone())
+                    .push_bind(r.key.to_owned())
                     .push_bind(s.headline.clone())
                     .push_bind(r.p.date.clone())
                     .push_bind(s.dateline.year_inferred)
@@ -283,13 +319,14 @@ impl BatchWriter for SqliteBatch<'_> {
                     .push_bind(r.access())
                     .push_bind(r.p.hash)
                     .push_bind(now.clone())
-                    .push_bind(now.clone());
+                    .push_bind(now.clone())
+                    .push_bind(r.source.map(str::to_owned));
             },
         )
         .await?;
         Ok(numbered
             .iter()
-            .map(|(id, r)| (*id, r.p.key.clone()))
+            .map(|(id, r)| (*id, r.key.to_owned()))
             .collect())
     }
 

@@ -10,7 +10,7 @@ use crate::body::{self, Post};
 use crate::wxr::addresses::old_paths;
 use crate::wxr::status::{Decision, decide, wp_datetime};
 use crate::wxr::tracker::{Mark, Tracker};
-use crate::{ImportedStory, Item, html};
+use crate::{ImportedStory, Item, html, left_out};
 
 /// Fields of the `<item>` being read; reused from item to item.
 #[derive(Debug, Default)]
@@ -82,6 +82,24 @@ impl Walker {
         }
     }
 
+    /// `wordpress <site> ?p=<ID>`: the post's ID on its site, which WordPress
+    /// never gives two posts. The site is the channel's `<link>` without its
+    /// scheme (a site that moved to HTTPS is the same site); `None` without a
+    /// numeric ID.
+    fn source_identity(&self) -> Option<String> {
+        let id = self.item.post_id.trim();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let site = self.site_link.trim();
+        let site = site
+            .split_once("://")
+            .map_or(site, |(_, rest)| rest)
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        Some(format!("wordpress {site}/?p={id}"))
+    }
+
     /// The name a post's message calls it by.
     fn post_name(&self, title: &str) -> String {
         if title.is_empty() {
@@ -120,6 +138,13 @@ impl Walker {
             }
         }
         warnings.extend(html_warnings);
+        if !body::has_text(&paragraphs) {
+            // WordPress shows such a post at its address with its title: so does
+            // the import, with a line saying what was left out.
+            let stand_in = left_out::for_html(&self.item.content);
+            warnings.push(left_out::warning(stand_in));
+            paragraphs = vec![stand_in.to_owned()];
+        }
 
         let mut tags = Vec::with_capacity(self.item.categories.len());
         for (is_category, nicename, name) in &self.item.categories {
@@ -154,6 +179,7 @@ impl Walker {
                     old_paths,
                     line,
                     title: title.to_owned(),
+                    source: self.source_identity(),
                 }))));
                 for w in warnings.into_iter().chain(made.warnings) {
                     self.warn(tracker, mark, format!("{who}: {w}"));

@@ -391,7 +391,13 @@ impl Walker {
                             // Reported at once: an item may hold any number.
                             let title = html::text(&self.item.title);
                             let line = self.mark.line;
-                            self.skip("comment", &title, line, "comments are not imported");
+                            self.skip_part(
+                                "comment",
+                                &title,
+                                line,
+                                "comments are not imported",
+                                false,
+                            );
                             Kind::Comment
                         }
                         _ => Kind::Other,
@@ -553,6 +559,7 @@ impl Walker {
                     title: name,
                     line: open.mark.line,
                     reason: "authors are not imported: stories carry no byline".to_owned(),
+                    item: false,
                 }));
             }
             Kind::TermField(field) => {
@@ -655,12 +662,26 @@ impl Walker {
         ))));
     }
 
+    /// Reports an `<item>` not imported.
     fn skip(&mut self, kind: &str, title: &str, line: u64, reason: impl Into<String>) {
+        self.skip_part(kind, title, line, reason, true);
+    }
+
+    /// Reports something not imported; `item` says whether it is an `<item>`.
+    fn skip_part(
+        &mut self,
+        kind: &str,
+        title: &str,
+        line: u64,
+        reason: impl Into<String>,
+        item: bool,
+    ) {
         self.out.push_back(Ok(Item::Skipped {
             kind: kind.to_owned(),
             title: title.to_owned(),
             line,
             reason: reason.into(),
+            item,
         }));
     }
 }

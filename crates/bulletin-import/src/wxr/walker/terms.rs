@@ -117,6 +117,7 @@ impl Walker {
                         title: name,
                         line: mark.line,
                         reason: "WordPress's default category is not kept as a tag".to_owned(),
+                        item: false,
                     }));
                     return;
                 }
@@ -150,6 +151,7 @@ impl Walker {
                     reason: format!(
                         "terms of WordPress menus and other taxonomies (here “{taxonomy}”) are not imported"
                     ),
+                    item: false,
                 }));
             }
         }
