@@ -267,8 +267,8 @@ fn reading_front_matter_is_linear() {
         let items = read_page(tmp.path(), &page);
         assert!(items.iter().all(Result::is_ok), "{items:?}");
     };
-    assert_linear("YAML keys", yaml(1000), yaml(2000), 1.25, &run);
-    assert_linear("TOML keys", toml(1000), toml(2000), 1.25, &run);
+    assert_linear("YAML keys", yaml(1000), yaml(2000), 1.25, run);
+    assert_linear("TOML keys", toml(1000), toml(2000), 1.25, run);
 }
 
 /// D10: a Markdown file had no size limit (a 60 MB TOML front matter peaked at

@@ -398,7 +398,7 @@ async fn related_stories_break_every_tie_the_same_way() {
         .iter()
         .filter(|s| kept.contains(s.body[0].trim_start_matches("Notes ")))
         .collect();
-    expected.sort_by(|x, y| y.dateline.date.cmp(&x.dateline.date));
+    expected.sort_by_key(|y| std::cmp::Reverse(y.dateline.date));
     let expected: Vec<String> = expected.iter().map(|s| s.slug.clone()).collect();
     assert_eq!(expected.len(), 16);
     for attempt in 0..5 {

@@ -94,6 +94,16 @@ impl SqliteStore {
             let opened = async {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
+                    // When SQLite ends a transaction itself (a full disk), the
+                    // rollback sqlx sends fails and the connection would come
+                    // back "in a transaction" that no longer exists, failing its
+                    // next use: close it instead.
+                    .after_release(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Connection as _;
+                            Ok(!conn.is_in_transaction())
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Self::prepare(&pool).await?;
