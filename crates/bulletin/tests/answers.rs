@@ -4,50 +4,14 @@
 //! archive answer byte for byte the same.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Stdio};
+use std::io::{Read, Write};
 
 use bulletin_store::Actor;
 use bulletin_test_support::shared;
 
-use crate::{Archive, text, write};
+use crate::{Archive, serve, text, write};
 
 const WXR: &str = "fixtures/wxr/themeunittestdata.wordpress.xml";
-
-/// Kills the server when a test fails half-way.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `bulletin serve` on a free loopback port: the process and its address.
-fn serve(archive: &Archive) -> (Server, String) {
-    let mut child = archive
-        .command()
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            let rest = l.split("serving http://").nth(1)?;
-            rest.split('/').next().map(str::to_owned)
-        })
-        .expect("the server says where it listens");
-    // Keep reading its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    (server, addr)
-}
 
 /// One GET over a fresh connection, as the server sent it.
 struct Answer {

@@ -187,16 +187,7 @@ fn serve_on_a_full_disk_refuses_writes_and_keeps_reading() {
     assert_eq!(status, 200);
 
     tmpfs.fill();
-    let (_, headers, page) = http(port, "GET", "/subscribe/", &[], "");
-    let form_cookie = cookie(&headers, "bulletin_form").unwrap();
-    let token = field(&page, "form_token");
-    let (status, _, page) = http(
-        port,
-        "POST",
-        "/subscribe/",
-        &form_headers(&form_cookie),
-        &format!("form_token={token}&email=reader%40example.org"),
-    );
+    let (status, page) = subscribe(port);
     assert!(
         (500..600).contains(&status),
         "a write on a full disk answers an error, not {status}: {page}"
@@ -212,6 +203,15 @@ fn serve_on_a_full_disk_refuses_writes_and_keeps_reading() {
     }
     tmpfs.free();
     // With room again, the same write succeeds on the same server.
+    let (status, page) = subscribe(port);
+    assert_eq!(status, 200, "{page}");
+    let listed = text(&archive.run_ok(&["subscribers", "list"]).stdout);
+    assert!(listed.contains("reader@example.org"), "{listed}");
+}
+
+/// Signs up reader@example.org through the site's form: the answer's status
+/// and page.
+fn subscribe(port: u16) -> (u16, String) {
     let (_, headers, page) = http(port, "GET", "/subscribe/", &[], "");
     let form_cookie = cookie(&headers, "bulletin_form").unwrap();
     let token = field(&page, "form_token");
@@ -222,9 +222,7 @@ fn serve_on_a_full_disk_refuses_writes_and_keeps_reading() {
         &form_headers(&form_cookie),
         &format!("form_token={token}&email=reader%40example.org"),
     );
-    assert_eq!(status, 200, "{page}");
-    let listed = text(&archive.run_ok(&["subscribers", "list"]).stdout);
-    assert!(listed.contains("reader@example.org"), "{listed}");
+    (status, page)
 }
 
 /// A free loopback port.

@@ -1,50 +1,15 @@
 //! Coming from WordPress, Hugo and Zola and leaving again, through the binary:
 //! WXR imports with their old addresses, Markdown folders, complete backups.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Stdio};
+use std::io::Write;
+use std::process::Stdio;
 
 use bulletin_test_support::shared;
 use serde_json::Value;
 
-use crate::{Archive, http_get, text, write};
+use crate::{Archive, http_get, serve, text, write};
 
 const WXR: &str = "fixtures/wxr/themeunittestdata.wordpress.xml";
-
-/// Kills the server when a test fails half-way, so it cannot hold the test
-/// harness's output open.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(archive: &Archive) -> (KillOnDrop, String) {
-    let mut child = archive
-        .command()
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let guard = KillOnDrop(child);
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            let rest = l.split("serving http://").nth(1)?;
-            rest.split('/').next().map(str::to_owned)
-        })
-        .expect("the server says where it listens");
-    // Keep reading its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    (guard, addr)
-}
 
 /// Status line and Location of one GET.
 fn get(addr: &str, target: &str) -> (String, Option<String>) {

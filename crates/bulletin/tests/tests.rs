@@ -140,3 +140,39 @@ pub fn http_get(addr: &str, target: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// Kills the server when a test fails half-way, so it cannot hold the test
+/// harness's output open.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `bulletin serve` on a free loopback port: the process and its address.
+pub fn serve(archive: &Archive) -> (KillOnDrop, String) {
+    let mut child = archive
+        .command()
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let guard = KillOnDrop(child);
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            let rest = l.split("serving http://").nth(1)?;
+            rest.split('/').next().map(str::to_owned)
+        })
+        .expect("the server says where it listens");
+    // Keep reading its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    (guard, addr)
+}
