@@ -86,6 +86,11 @@ fn generated(archive: &Archive, stories: u32) {
 /// Returns whether it had already finished by then.
 fn kill_after(mut child: Child, delay: Duration) -> bool {
     wait_started(&mut child);
+    kill_at(child, delay)
+}
+
+/// Kills the child `delay` from now; whether it had already finished.
+fn kill_at(mut child: Child, delay: Duration) -> bool {
     // Not synchronisation: the kill's random moment.
     std::thread::sleep(delay);
     let finished = child.try_wait().unwrap().is_some();
@@ -339,12 +344,7 @@ fn reindex_survives_kills() {
         let mut moments = Moments::new(3);
         for kill in 0..KILLS {
             let delay = moments.within(span);
-            let child = reindex();
-            std::thread::sleep(delay); // the kill's random moment
-            let mut child = child;
-            let finished = child.try_wait().unwrap().is_some();
-            let _ = child.kill();
-            child.wait().unwrap();
+            let finished = kill_at(reindex(), delay);
             eprintln!(
                 "[{name}] reindex: kill {kill} after {delay:?} of {span:?}{}",
                 if finished { " (it had finished)" } else { "" }
@@ -412,11 +412,7 @@ fn restore_survives_kills() {
         for kill in 0..KILLS {
             let target = fresh();
             let delay = moments.within(span);
-            let mut child = restore(&target);
-            std::thread::sleep(delay); // the kill's random moment
-            let finished = child.try_wait().unwrap().is_some();
-            let _ = child.kill();
-            child.wait().unwrap();
+            let finished = kill_at(restore(&target), delay);
             // The store opens, and holds nothing or everything.
             let after = target.run(&["export", "--format", "json"]);
             assert!(
