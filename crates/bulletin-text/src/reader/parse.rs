@@ -257,7 +257,9 @@ pub(super) fn parse_footer_date(raw: &str, text: &str) -> Positioned<Date> {
             ),
         ));
     };
-    if y.len() != 4 {
+    // As in datelines and copyright lines: four digits, from 1000 ("0221"
+    // would be written back as "221", which no reader takes).
+    if y.len() != 4 || year < 1000 {
         return Err((
             offset(raw, y),
             format!("unreadable year “{y}” in the issue date"),
@@ -380,6 +382,11 @@ mod tests {
         );
         let t = "\u{2014} This story was first published in issue 471 of the X Bulletin";
         assert_eq!(parse_issue_line(t, t).ok().unwrap().1, None);
+        // A year before 1000 is refused, as in datelines (found by fuzzing:
+        // "0221" read as 221 was written back as "221").
+        let t = "\u{2014} This story was published in issue 506 of the X Bulletin, on Nov. 4 0221";
+        let err = parse_issue_line(t, t).err().unwrap();
+        assert!(err.1.contains("unreadable year “0221”"), "{}", err.1);
         // No comma before "on", "No." and "#", a name with " on " in it.
         let t =
             "\u{2014} This story was published in issue No. 12 of the X Bulletin on Jan. 5 2022";
