@@ -20,6 +20,7 @@ pub mod backup;
 mod dates;
 mod gazetteer;
 mod model;
+mod publication;
 pub mod redact;
 pub mod render;
 mod slug;
@@ -31,8 +32,9 @@ pub use dates::{Month, format_issue_date, infer_year, infer_year_from_copyright}
 pub use gazetteer::{Country, Gazetteer, Place, countries_in_text, gazetteer, place_display_name};
 pub use model::{
     Access, Copyright, Dateline, Issue, IssueRef, IssueStatus, MAX_HEADLINE, MAX_PARAGRAPH,
-    ModelError, Publication, Story, StoryJson, Tag,
+    ModelError, Story, StoryJson, Tag,
 };
+pub use publication::{Publication, SettingError, is_loopback_host};
 pub use slug::{slugify, unique_slug};
 
 /// Re-exported so callers name dates the same way everywhere.

@@ -29,33 +29,6 @@ pub enum ModelError {
     },
 }
 
-/// The publication a data directory holds: one per data directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Publication {
-    /// "Central Asia & South Caucasus Bulletin"
-    pub name: String,
-    /// What datelines credit: "The Bulletin"
-    pub credit: String,
-    pub base_url: String,
-    /// IANA time zone name, e.g. "UTC" or "Asia/Almaty".
-    pub time_zone: String,
-    /// The copyright line; `{holder}` and `{year}` are filled in.
-    pub copyright: String,
-}
-
-impl Default for Publication {
-    fn default() -> Self {
-        Publication {
-            name: "Central Asia & South Caucasus Bulletin".into(),
-            credit: "The Bulletin".into(),
-            base_url: "http://127.0.0.1:8080".into(),
-            time_zone: "UTC".into(),
-            copyright: "Copyright the {holder} {year}".into(),
-        }
-    }
-}
-
 /// Where an issue is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -335,7 +308,7 @@ impl Story {
     }
 }
 
-fn single_line(field: &'static str, value: &str, max: usize) -> Result<(), ModelError> {
+pub(crate) fn single_line(field: &'static str, value: &str, max: usize) -> Result<(), ModelError> {
     if value.trim().is_empty() {
         return Err(ModelError::Empty { field });
     }

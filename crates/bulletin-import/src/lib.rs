@@ -55,8 +55,8 @@ impl Default for Settings {
     fn default() -> Self {
         let publication = bulletin_core::Publication::default();
         Settings {
+            holder: publication.holder().to_owned(),
             credit: publication.credit,
-            holder: publication.name,
             time_zone: jiff::tz::TimeZone::UTC,
         }
     }

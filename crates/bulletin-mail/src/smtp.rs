@@ -75,6 +75,18 @@ fn default_per_second() -> u32 {
     20
 }
 
+impl SmtpSettings {
+    /// These settings with `name` as the sender's name when they give none
+    /// (the publication's sender name).
+    pub fn named(&self, name: &str) -> SmtpSettings {
+        let mut settings = self.clone();
+        if settings.from_name.is_none() && !name.trim().is_empty() {
+            settings.from_name = Some(name.to_owned());
+        }
+        settings
+    }
+}
+
 impl fmt::Debug for SmtpSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpSettings")
@@ -143,6 +155,12 @@ impl Mailer {
     /// The server's URL without its password.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// Whether the SMTP server is on this machine (a development sink), so
+    /// links to a loopback site can only reach this machine's own mailboxes.
+    pub fn is_loopback(&self) -> bool {
+        bulletin_core::is_loopback_host(&self.endpoint.host)
     }
 
     /// Opens an SMTP session: connect, EHLO, TLS as the URL says, AUTH when

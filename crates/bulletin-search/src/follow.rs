@@ -30,6 +30,7 @@ impl SearchIndex {
         loop {
             let applied = self.applied_seq();
             let head = store.last_change().await?;
+            metrics::gauge!("bulletin_index_lag_changes").set((head - applied).max(0) as f64);
             if head == applied {
                 return Ok(applied);
             }

@@ -18,6 +18,15 @@ use crate::{
 impl SearchIndex {
     /// Runs a search. CPU-bound: call it off the async threads.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let started = std::time::Instant::now();
+        let results = self.search_now(request);
+        let outcome = if results.is_ok() { "ok" } else { "error" };
+        metrics::histogram!("bulletin_search_duration_seconds", "outcome" => outcome)
+            .record(started.elapsed().as_secs_f64());
+        results
+    }
+
+    fn search_now(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let snapshot = self.snapshot();
         let searcher = &snapshot.searcher;
         let f = self.inner.fields;

@@ -337,6 +337,12 @@ impl PublicSite for Flaky {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
+    async fn schema_status(&self) -> bulletin_store::Result<bulletin_store::SchemaStatus> {
+        self.inner.schema_status().await
+    }
+    fn pool_connections(&self) -> (u32, usize) {
+        self.inner.pool_connections()
+    }
     async fn publication(&self) -> bulletin_store::Result<bulletin_core::Publication> {
         self.inner.publication().await
     }

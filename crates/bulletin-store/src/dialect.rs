@@ -6,6 +6,8 @@
 pub(crate) trait Dialect {
     /// "sqlite" or "postgres".
     const NAME: &'static str;
+    /// One boolean: whether sqlx's table of applied migrations exists.
+    const MIGRATIONS_TABLE_EXISTS: &'static str;
     /// The type of `issues.date`.
     const DATE_TYPE: &'static str;
     /// The type of the older tables' times (`created_at`, `changes.at`), which

@@ -28,12 +28,51 @@ pub enum StoreError {
     /// says why and what to do instead.
     #[error("{0}")]
     Refused(String),
+    /// Opened with [`crate::Migrations::Require`], the store lacks migrations
+    /// this release needs.
+    #[error(
+        "the store's schema is behind this release of bulletin (migrations {missing:?} are not applied): \
+         run `bulletin migrate` first (instances of the previous release keep working meanwhile)"
+    )]
+    SchemaBehind { missing: Vec<i64> },
+    /// The database could not be reached just now (what a caller saw of an
+    /// earlier failure it shares).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// The file system holding the store has no room left.
     #[error("no space left on the device holding {}: free some space and try again ({source})", path.display())]
     DiskFull {
         path: std::path::PathBuf,
         source: Box<StoreError>,
     },
+}
+
+impl StoreError {
+    /// Whether the database could not be reached or is going away (a
+    /// restart, a closed or exhausted pool, a connection lost): worth trying
+    /// again shortly, unlike a wrong query or a refusal. The site answers
+    /// these 503 with `Retry-After`.
+    pub fn is_unavailable(&self) -> bool {
+        let e = match self {
+            StoreError::Database(e) => e,
+            StoreError::Unavailable(_) => return true,
+            _ => return false,
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // SQLSTATE class 08 (connection exception), 57P01-57P03 (admin
+            // shutdown, crash shutdown, cannot connect now), 53300 (too many
+            // connections).
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            _ => false,
+        }
+    }
 }
 
 /// Whether the file system holding `dir` refuses a small write for want of

@@ -40,6 +40,7 @@ mod import_plan;
 mod listing;
 pub mod postgres;
 mod rows;
+mod schema;
 pub mod sqlite;
 
 pub use api::archive::{Archive, NewDraft, RestorePart, import_actor};
@@ -57,6 +58,7 @@ pub use api::subscribers::{
 };
 pub use bulletin_core::backup::Redirect;
 pub use error::{Result, StoreError, disk_is_full};
+pub use schema::{Migrations, SchemaStatus};
 
 /// Opens (creating and migrating as needed) the store at `url`:
 /// `sqlite://PATH` or `postgres://...`.
@@ -66,10 +68,20 @@ pub use error::{Result, StoreError, disk_is_full};
 /// `postgres://...` and `postgresql://...` take the usual libpq-style URL.
 /// A fresh store holds the default [`Publication`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with(url, Migrations::Run).await
+}
+
+/// [`open`], choosing what happens to the schema: migrated, or required to be
+/// current already (see [`Migrations`]).
+pub async fn open_with(url: &str, migrations: Migrations) -> Result<Arc<dyn Store>> {
     if url == "sqlite::memory:" || url.starts_with("sqlite://") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+        Ok(Arc::new(
+            sqlite::SqliteStore::open_with(url, migrations).await?,
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::open(url).await?))
+        Ok(Arc::new(
+            postgres::PgStore::open_with(url, migrations).await?,
+        ))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

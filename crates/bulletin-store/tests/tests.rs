@@ -124,6 +124,7 @@ mod outbox;
 mod sources;
 mod subscribers;
 mod throttle;
+mod upgrade;
 
 // ---------------------------------------------------------------------------------
 // Runners
@@ -601,6 +602,10 @@ mod site_cases {
             base_url: "https://example.org".into(),
             time_zone: "Asia/Almaty".into(),
             copyright: "(c) {holder} {year}".into(),
+            language: "ru".into(),
+            copyright_holder: "Test Holder Ltd".into(),
+            default_access: bulletin_core::Access::Subscribers,
+            sender_name: "Test desk".into(),
         };
         s.set_publication(&p).await.unwrap();
         assert_eq!(s.publication().await.unwrap(), p);
@@ -614,6 +619,20 @@ mod site_cases {
         // Another instance sees it.
         let again = bulletin_store::open(&ctx.url).await.unwrap();
         assert_eq!(again.publication().await.unwrap(), p);
+        // Each of the newer settings alone is a change too.
+        for (key, value) in [
+            ("language", "kk"),
+            ("copyright_holder", "Other Holder"),
+            ("default_access", "public"),
+            ("sender_name", "Other desk"),
+        ] {
+            let before = s.last_change().await.unwrap();
+            let mut q = s.publication().await.unwrap();
+            q.set(key, value).unwrap();
+            s.set_publication(&q).await.unwrap();
+            assert!(s.last_change().await.unwrap() > before, "{key}");
+            assert_eq!(s.publication().await.unwrap(), q, "{key}");
+        }
     }
 
     pub async fn slug_collisions(ctx: Ctx) {

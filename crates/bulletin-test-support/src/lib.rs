@@ -20,6 +20,7 @@
 // Test code: a panic here is how a test reports a broken prerequisite.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod own_postgres;
 mod postgres;
 mod skip;
 pub mod smtp;
@@ -27,6 +28,7 @@ pub mod work;
 
 use std::path::PathBuf;
 
+pub use own_postgres::OwnPostgres;
 pub use postgres::{TempPostgres, postgres_url};
 pub use skip::{skip_or_fail, skips, skips_allowed};
 

@@ -74,6 +74,33 @@ impl From<minijinja::Error> for Failure {
 pub trait Surface {
     /// The response for `failure`; logs what the visitor is not shown.
     fn respond(failure: Failure) -> Response;
+
+    /// The body of a 503 while the store cannot be reached (the status,
+    /// `Retry-After` and `Cache-Control` are added by the caller).
+    fn unavailable() -> Response {
+        plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The archive is unavailable for a moment; please try again.",
+        )
+    }
+}
+
+/// Seconds a client is asked to wait when the store cannot be reached.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
+/// The 503 of surface `S` while the store cannot be reached, logged and counted.
+pub fn store_unavailable<S: Surface>(error: &StoreError) -> Response {
+    tracing::warn!(error = %error, "the store is unavailable");
+    metrics::counter!("bulletin_store_unavailable_total").increment(1);
+    let mut response = S::unavailable();
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// A failure on its way to becoming the response of surface `S`.
@@ -129,6 +156,7 @@ impl<S: Surface> IntoResponse for HttpError<S> {
     fn into_response(self) -> Response {
         match self.failure {
             Failure::Answer(r) => *r,
+            Failure::Store(e) if e.is_unavailable() => store_unavailable::<S>(&e),
             failure => S::respond(failure),
         }
     }
@@ -231,6 +259,13 @@ impl Surface for AdminPage {
 pub struct ApiProblem;
 
 impl Surface for ApiProblem {
+    fn unavailable() -> Response {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the archive is unavailable for a moment; please try again",
+        )
+    }
+
     fn respond(failure: Failure) -> Response {
         match failure {
             Failure::Answer(r) => *r,

@@ -268,8 +268,8 @@ fn rss(publication: &Publication, source: &FeedSource) -> String {
         title: source.title.clone(),
         link: source.page.clone(),
         description: format!("Stories from the {}", publication.name),
-        language: Some("en".to_owned()),
-        copyright: Some(format!("Copyright the {}", publication.name)),
+        language: Some(publication.language.clone()),
+        copyright: Some(format!("Copyright the {}", publication.holder())),
         last_build_date: newest.map(rfc822),
         pub_date: newest.map(rfc822),
         generator: Some("bulletin".to_owned()),
@@ -343,7 +343,7 @@ fn atom(publication: &Publication, source: &FeedSource) -> String {
     feed.set_title(Text::plain(source.title.clone()));
     feed.set_updated(time(newest));
     feed.set_authors(vec![author]);
-    feed.set_lang(Some("en".to_owned()));
+    feed.set_lang(Some(publication.language.clone()));
     feed.set_links(vec![
         link(
             format!("{}atom/", source.rss),

@@ -1,6 +1,6 @@
 //! HTTP done once for every page: address screening, validators and 304s from the
 //! store's change sequence, the rendered-page cache, compression, caching and
-//! security headers, and the access log.
+//! security headers; the access log and metrics are `observe.rs`'s.
 //!
 //! Why the cache can never be stale: every request reads the change sequence
 //! *after* it arrived (see [`SeqGate`]), and an entry is served only when it was
@@ -57,36 +57,68 @@ tokio::task_local! {
 /// 64 concurrent requests cost one query instead of 64.
 #[derive(Default)]
 pub struct SeqGate {
-    last: tokio::sync::Mutex<Option<(Instant, StoreHead)>>,
+    last: tokio::sync::Mutex<GateState>,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// The last head read, and when its reading started.
+    head: Option<(Instant, StoreHead)>,
+    /// When the last failed reading ended.
+    failed: Option<Instant>,
+}
+
+/// The store did not give its head (logged where it failed).
+#[derive(Debug)]
+pub struct HeadUnavailable;
+
+impl From<HeadUnavailable> for StoreError {
+    fn from(_: HeadUnavailable) -> Self {
+        StoreError::Unavailable("cannot read the change sequence".into())
+    }
 }
 
 impl SeqGate {
-    pub async fn head(&self, store: &dyn Store) -> Result<StoreHead, StoreError> {
+    /// The store's head, read after the request arrived. While the store is
+    /// unreachable, requests that waited on a failed reading fail with it at
+    /// once instead of each waiting out the pool's timeout in turn.
+    pub async fn head(&self, store: &dyn Store) -> Result<StoreHead, HeadUnavailable> {
         if let Ok(head) = REQUEST_HEAD.try_with(|h| *h) {
             return Ok(head);
         }
         let arrived = Instant::now();
         let mut last = self.last.lock().await;
-        if let Some((started, head)) = *last
+        if let Some((started, head)) = last.head
             && started >= arrived
         {
             return Ok(head);
         }
+        if last.failed.is_some_and(|ended| ended >= arrived) {
+            return Err(HeadUnavailable);
+        }
         let started = Instant::now();
-        let change = store.latest_change().await?;
+        let change = match store.latest_change().await {
+            Ok(change) => change,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the change sequence");
+                metrics::counter!("bulletin_store_unavailable_total").increment(1);
+                last.failed = Some(Instant::now());
+                return Err(HeadUnavailable);
+            }
+        };
         let mut head = StoreHead {
             seq: change.as_ref().map_or(0, |c| c.seq),
             at: change.and_then(|c| c.at.parse().ok()),
         };
         // PostgreSQL stamps a change with its transaction's start, so a later
         // change can carry an earlier time; Last-Modified must never go back.
-        if let Some((_, previous)) = *last
+        if let Some((_, previous)) = last.head
             && previous.seq < head.seq
             && previous.at > head.at
         {
             head.at = previous.at;
         }
-        *last = Some((started, head));
+        last.head = Some((started, head));
         Ok(head)
     }
 }
@@ -137,6 +169,12 @@ impl PageCache {
             inner.seq = seq;
             return None;
         }
+        inner.pages.get(key).cloned()
+    }
+
+    /// The page kept for `key`, whatever sequence it was rendered under.
+    fn get_stale(&self, key: &str) -> Option<Arc<CachedPage>> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.pages.get(key).cloned()
     }
 
@@ -286,6 +324,13 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    // Probes answer for the process and the store as they are now: never
+    // cached, validated or redirected.
+    let probe = crate::observe::is_probe(&path);
     // Old addresses (imports' redirects) are looked up only where the site has
     // nothing: a 404, or WordPress's `/?p=ID`, which the home page would answer.
     let redirectable = (method == Method::GET || method == Method::HEAD)
@@ -307,6 +352,7 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
     };
     let (mut response, cache) = match moved {
         Some(moved) => (moved, "301"),
+        None if probe => (next.run(request).await, "-"),
         None => handle(&state, request, next).await,
     };
     if redirectable
@@ -335,16 +381,34 @@ pub async fn site_layer(State(state): State<AppState>, request: Request, next: N
     let bytes = axum::body::HttpBody::size_hint(response.body())
         .exact()
         .unwrap_or(0);
-    // The path only: query strings may carry what a reader typed.
-    tracing::info!(
-        target: "bulletin::access",
-        method = %method,
-        path = %truncate(&loggable_path(&path), 200),
-        status = response.status().as_u16(),
-        bytes,
-        micros = started.elapsed().as_micros() as u64,
-        cache,
+    crate::observe::record(
+        &state,
+        &crate::observe::Answered {
+            method: &method,
+            route: route.as_deref(),
+            path: &path,
+            status: response.status(),
+            bytes,
+            started,
+            cache,
+        },
     );
+    response
+}
+
+/// The site's 503 while the store cannot be reached.
+fn unavailable_page() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The archive is unavailable for a moment; please try again.",
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(crate::error::RETRY_AFTER_SECONDS),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -358,37 +422,6 @@ async fn old_address(state: &AppState, path: &str, query: Option<&str>) -> Optio
             None
         }
     }
-}
-
-/// The path as the access log may show it: the signed tokens of reader links
-/// (confirmation, sign-in, unsubscribe, private feed) are secrets, so they
-/// are replaced by `TOKEN`.
-fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    for prefix in [
-        "/subscribe/confirm/",
-        "/account/sign-in/",
-        "/unsubscribe/",
-        "/feed/private/",
-    ] {
-        if let Some(rest) = path.strip_prefix(prefix)
-            && !rest.is_empty()
-        {
-            let tail = if rest.ends_with('/') { "/" } else { "" };
-            return format!("{prefix}TOKEN{tail}").into();
-        }
-    }
-    path.into()
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'static str) {
@@ -411,14 +444,7 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
                 Ok(viewer) => viewer.map(Arc::new),
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read a reader session");
-                    return (
-                        (
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "The site is unavailable; please try again.",
-                        )
-                            .into_response(),
-                        "-",
-                    );
+                    return (unavailable_page(), "-");
                 }
             };
         if personal || viewer.is_some() {
@@ -447,16 +473,21 @@ async fn handle(state: &AppState, request: Request, next: Next) -> (Response, &'
     }
     let head = match state.seq.head(&*state.store).await {
         Ok(head) => head,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the change sequence");
-            return (
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The archive is unavailable; please try again.",
-                )
-                    .into_response(),
-                "-",
-            );
+        // The store cannot say whether a kept page is current: serve it
+        // anyway (stale-if-error), since the archive rarely changes; a page
+        // not kept gets a 503 with Retry-After.
+        Err(HeadUnavailable) => {
+            let key = uri
+                .path_and_query()
+                .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+            return match state.cache.get_stale(&key) {
+                Some(page) => {
+                    let etag = format!("W/\"{:x}-{:x}\"", page.seq, state.theme.id());
+                    let encoding = negotiate(request.headers());
+                    (page_response(&page, encoding, &etag, None), "stale")
+                }
+                None => (unavailable_page(), "-"),
+            };
         }
     };
     // Pages that use the search index (search results, related stories) may be
@@ -717,31 +748,6 @@ fn page_response(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reader_tokens_never_reach_the_log() {
-        assert_eq!(
-            loggable_path("/feed/private/v1.abc.def/"),
-            "/feed/private/TOKEN/"
-        );
-        assert_eq!(
-            loggable_path("/unsubscribe/v1.abc.def"),
-            "/unsubscribe/TOKEN"
-        );
-        assert_eq!(
-            loggable_path("/subscribe/confirm/v1.x.y"),
-            "/subscribe/confirm/TOKEN"
-        );
-        assert_eq!(
-            loggable_path("/account/sign-in/v1.x.y"),
-            "/account/sign-in/TOKEN"
-        );
-        assert_eq!(loggable_path("/account/sign-in/"), "/account/sign-in/");
-        assert_eq!(
-            loggable_path("/2021/07/18/a-story/"),
-            "/2021/07/18/a-story/"
-        );
-    }
 
     #[test]
     fn malformed_paths() {

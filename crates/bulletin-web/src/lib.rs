@@ -18,6 +18,7 @@ mod feeds;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod observe;
 mod pages;
 mod readers;
 mod redirects;
@@ -150,6 +151,11 @@ pub struct Options {
     /// Largest page (in bytes) the page cache keeps; larger ones are streamed.
     /// [`MAX_CACHED_PAGE`] unless a test wants a small one.
     pub max_cached_page: usize,
+    /// `/readyz` answers 503 while the search index is more than this many
+    /// changes behind the store.
+    pub ready_max_lag: u64,
+    /// Write `/healthz` and `/readyz` requests to the access log too.
+    pub log_probes: bool,
 }
 
 impl Default for Options {
@@ -164,6 +170,8 @@ impl Default for Options {
             clock: Arc::new(clock::SystemClock),
             mail_queued: Arc::new(tokio::sync::Notify::new()),
             max_cached_page: MAX_CACHED_PAGE,
+            ready_max_lag: 100,
+            log_probes: false,
         }
     }
 }
@@ -199,8 +207,13 @@ pub fn spawn_scheduler_with(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match store.publish_due(clock.now().as_second()).await {
+            let run = store.publish_due(clock.now().as_second()).await;
+            let outcome = if run.is_ok() { "ok" } else { "error" };
+            metrics::counter!("bulletin_scheduler_runs_total", "outcome" => outcome).increment(1);
+            match run {
                 Ok(published) => {
+                    metrics::counter!("bulletin_scheduler_published_total", "what" => "issue")
+                        .increment(published.len() as u64);
                     for number in published {
                         tracing::info!(target: "bulletin::scheduler", number, "scheduled issue published");
                     }
@@ -212,6 +225,8 @@ pub fn spawn_scheduler_with(
             // Stories imported as scheduled (WordPress "future" posts).
             match store.publish_due_stories(clock.now().as_second()).await {
                 Ok(published) => {
+                    metrics::counter!("bulletin_scheduler_published_total", "what" => "story")
+                        .increment(published.len() as u64);
                     for slug in published {
                         tracing::info!(target: "bulletin::scheduler", slug, "scheduled story published");
                     }
@@ -264,6 +279,7 @@ pub fn app_with(store: Arc<dyn Store>, theme: Theme, options: Options) -> Router
 /// API), which take larger bodies.
 fn route_books() -> (routes::RouteBook, routes::RouteBook) {
     let public = pages::routes()
+        .merge(observe::routes())
         .merge(feeds::routes())
         .merge(search::routes())
         .merge(readers::routes());

@@ -20,11 +20,14 @@ mod import;
 mod migrate;
 mod progress;
 mod redirects;
+mod schema;
 mod search;
 mod send;
 mod serve;
+mod site;
 mod subscribers;
 mod synth;
+mod telemetry;
 mod users;
 
 use std::process::ExitCode;
@@ -75,6 +78,12 @@ enum Command {
     User(users::Args),
     /// Write synthetic bulletin text (or a WordPress export) for demos and benchmarks.
     Gen(synth::Args),
+    /// Bring the store's schema up to this release (then `serve --no-migrate`).
+    Migrate,
+    /// The publication's settings: show (with where each came from), set KEY VALUE.
+    Site(site::Args),
+    /// Check the configuration: every setting in force, secrets redacted.
+    Config(site::ConfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -107,6 +116,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Redirects(args) => redirects::run(args, global),
         Command::User(args) => users::run(args, global),
         Command::Gen(args) => synth::run(args),
+        Command::Migrate => schema::run(global),
+        Command::Site(args) => site::run(args, global),
+        Command::Config(args) => site::config(args, global),
     }
 }
 

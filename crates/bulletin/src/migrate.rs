@@ -58,7 +58,7 @@ pub async fn run(store: &dyn Store, sources: Vec<Source>, dry_run: bool) -> Resu
     let publication = store.publication().await?;
     let settings = Settings {
         credit: publication.credit.clone(),
-        holder: publication.name.clone(),
+        holder: publication.holder().to_owned(),
         time_zone: jiff::tz::TimeZone::get(&publication.time_zone)
             .unwrap_or(jiff::tz::TimeZone::UTC),
     };

@@ -100,7 +100,9 @@ async fn start(store: Arc<dyn Store>, settings: &Settings, args: Args) -> Result
             settings.data_dir.join("bulletin.toml").display()
         );
     };
-    let mailer = Mailer::new(smtp).context("[smtp] in bulletin.toml is not usable")?;
+    let publication = store.publication().await?;
+    let mailer = Mailer::new(&smtp.named(publication.sender()))
+        .context("[smtp] in bulletin.toml is not usable")?;
     let n = args.issue;
     let Some(issue) = store.issue(n).await? else {
         bail!("there is no issue {n}");
@@ -117,6 +119,9 @@ async fn start(store: Arc<dyn Store>, settings: &Settings, args: Args) -> Result
         bail!("issue {n} has no stories: there is nothing to send");
     }
 
+    if !args.dry_run {
+        links_reach_readers(&mailer, &edition.publication)?;
+    }
     if let Some(to) = &args.to {
         let secret = site_secret(store.as_ref()).await?;
         let reader = args.as_plan.reader();
@@ -184,7 +189,6 @@ async fn work_issue(
     smtp: &bulletin_mail::SmtpSettings,
     n: u32,
 ) -> Result<()> {
-    let mailer = Mailer::new(smtp).context("[smtp] in bulletin.toml is not usable")?;
     let Some(issue) = store.issue(n).await? else {
         bail!("issue {n} has queued messages but no longer exists");
     };
@@ -197,6 +201,9 @@ async fn work_issue(
         );
     }
     let edition = load(store.as_ref(), issue).await?;
+    let mailer = Mailer::new(&smtp.named(edition.publication.sender()))
+        .context("[smtp] in bulletin.toml is not usable")?;
+    links_reach_readers(&mailer, &edition.publication)?;
     let mailing = checked(mailer, edition, site_secret(store.as_ref()).await?)?;
     let engine = sender::Options {
         queue: false,
@@ -248,6 +255,21 @@ async fn load(store: &dyn Store, mut issue: Issue) -> Result<Edition> {
         issue,
         stories,
     })
+}
+
+/// Refuses to mail links to this machine (a loopback `base_url`) anywhere
+/// but to this machine: readers elsewhere would get links that lead nowhere.
+fn links_reach_readers(mailer: &Mailer, publication: &bulletin_core::Publication) -> Result<()> {
+    if publication.base_url_is_loopback() && !mailer.is_loopback() {
+        bail!(
+            "the site's base_url is {}, this machine's own address, so every link in the mail \
+             would lead nowhere for its readers; set the public address (bulletin site set \
+             base_url https://news.example.org, [site] base_url in bulletin.toml, \
+             BULLETIN_BASE_URL or --base-url). Nothing was sent or queued",
+            publication.base_url
+        );
+    }
+    Ok(())
 }
 
 /// The mailing, once one message for a made-up recipient could be built:

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use bulletin_store::Store;
 
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use crate::global::Global;
-use crate::{search, send};
+use crate::{search, send, telemetry};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,6 +24,26 @@ pub struct Args {
     /// A folder of templates that replace the default theme's, by name.
     #[arg(long, value_name = "DIR")]
     theme: Option<PathBuf>,
+    /// Development: allow mail work ([smtp]) while the site's base_url is
+    /// missing or this machine's own, so links in mail lead to this machine.
+    #[arg(long)]
+    dev: bool,
+    /// Apply no migrations: refuse to start on a store whose schema is behind
+    /// this release (run `bulletin migrate` first). For upgrading several
+    /// instances one at a time.
+    #[arg(long)]
+    no_migrate: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of
+    /// their own (keep it off the public network; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// /readyz answers 503 while the search index is more than N changes
+    /// behind the store.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    ready_max_lag: u64,
+    /// Write /healthz and /readyz requests to the access log too.
+    #[arg(long)]
+    log_probes: bool,
     #[command(flatten)]
     limits: Limits,
 }
@@ -58,12 +78,40 @@ pub fn run(args: Args, global: &Global) -> Result<ExitCode> {
     let Args {
         addr,
         theme,
+        dev,
+        no_migrate,
+        metrics_addr,
+        ready_max_lag,
+        log_probes,
         limits,
     } = args;
-    global.with_store(async |store, settings| {
+    let migrations = if no_migrate {
+        bulletin_store::Migrations::Require
+    } else {
+        bulletin_store::Migrations::Run
+    };
+    global.with_store_migrated(migrations, async |store, settings| {
+        if settings.smtp.is_some() && !dev {
+            let effective = settings.site.resolve(&store.publication().await?)?;
+            if let Some(problem) = config::site::base_url_problem(&effective) {
+                bail!(
+                    "[smtp] is set, so this site mails links, but {problem}. Set the site's public \
+                     address (bulletin site set base_url https://news.example.org, [site] base_url \
+                     in bulletin.toml, BULLETIN_BASE_URL or --base-url), or pass --dev to try \
+                     mail with links to this machine"
+                );
+            }
+        }
         // A broken theme stops start-up with the template's file and line.
         let theme = bulletin_web::Theme::load(theme.as_deref())?;
-        let options = site_options(&store, &global.data).await?;
+        let mut options = site_options(&store, &global.data).await?;
+        options.ready_max_lag = ready_max_lag;
+        options.log_probes = log_probes;
+        if let Some(metrics_addr) = metrics_addr {
+            let local =
+                telemetry::serve(metrics_addr, Arc::clone(&store), options.search.clone()).await?;
+            eprintln!("metrics at http://{local}/metrics");
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
@@ -107,7 +155,8 @@ pub async fn newsroom_options(
     settings: &Settings,
     local: &str,
 ) -> Result<bulletin_web::Options> {
-    if let Some(smtp) = &settings.smtp {
+    let publication = store.publication().await?;
+    if let Some(smtp) = &settings.smtp_for(&publication) {
         let mailer = bulletin_mail::Mailer::new(smtp)?;
         eprintln!(
             "mail (sign-ups, sign-in links, queued newsletters) goes through {}",
@@ -132,7 +181,6 @@ pub async fn newsroom_options(
             Duration::from_secs(5),
         ));
     }
-    let publication = store.publication().await?;
     options.sessions.secure_cookies = publication.base_url.starts_with("https://");
     options.setup_token = bulletin_web::first_run_token(store.as_ref()).await?;
     if let Some(token) = &options.setup_token {

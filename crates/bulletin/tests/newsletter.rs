@@ -18,7 +18,7 @@ const LEAD: &str = "The ferry timetable for the Caspian crossing changed this we
 const WITHHELD: &str = "Only paying readers learn that the fares doubled overnight.";
 
 /// A complete backup: issue 7 published, with one subscribers' story.
-fn backup(base_url: &str) -> String {
+pub(crate) fn backup(base_url: &str) -> String {
     let story = json!({
         "slug": "caspian-ferry-timetable-changes",
         "headline": "Caspian ferry timetable changes",
@@ -46,7 +46,7 @@ fn backup(base_url: &str) -> String {
 }
 
 /// `bulletin serve` on `port`; stopped when dropped.
-pub(crate) struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -58,7 +58,8 @@ impl Drop for Server {
 pub(crate) fn serve(archive: &Archive, port: u16) -> Server {
     let mut child = archive
         .command()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        // The base URL is this machine's: mail work needs --dev.
+        .args(["serve", "--dev", "--addr", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -9,7 +9,10 @@ mod crash;
 mod full_disk;
 mod migrate;
 mod newsletter;
+mod ops;
+mod outage;
 mod send;
+mod site;
 mod subscribers;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +50,17 @@ impl Archive {
             database: Some(pg.url().to_owned()),
             _postgres: Some(pg),
         })
+    }
+
+    /// A fresh data directory with its store on the database at `url` (which
+    /// the caller owns).
+    pub fn on_database(url: String) -> Archive {
+        Archive {
+            dir: tempfile::tempdir().unwrap(),
+            data: None,
+            database: Some(url),
+            _postgres: None,
+        }
     }
 
     /// Both backends that are available.

@@ -107,3 +107,16 @@ impl QueueClock {
             .saturating_add(self.ahead)
     }
 }
+
+/// Counts one message's outcome (`bulletin_mail_messages_total{kind,outcome}`;
+/// kind is "newsletter" or "reader"), for the metrics `serve --metrics-addr`
+/// exposes.
+fn count_outcome(kind: &'static str, outcome: &bulletin_store::SendOutcome) {
+    let outcome = match outcome {
+        bulletin_store::SendOutcome::Sent => "sent",
+        bulletin_store::SendOutcome::Retry { .. } => "retry",
+        bulletin_store::SendOutcome::Failed { .. } => "failed",
+    };
+    metrics::counter!("bulletin_mail_messages_total", "kind" => kind, "outcome" => outcome)
+        .increment(1);
+}

@@ -52,6 +52,7 @@ pub async fn deliver_notices<S: Outbox + ?Sized>(
         }
         for job in jobs {
             let outcome = attempt(mailer, &job, clock).await;
+            super::count_outcome("reader", &outcome);
             match outcome {
                 SendOutcome::Sent => tally.sent += 1,
                 SendOutcome::Retry { .. } => tally.retried += 1,

@@ -234,6 +234,7 @@ impl Shared {
                 return Ok(());
             }
         };
+        super::count_outcome("newsletter", &outcome);
         let (done, answer) = oneshot::channel();
         let record = Record {
             id: job.id,

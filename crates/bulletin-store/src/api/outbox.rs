@@ -186,6 +186,9 @@ pub trait Outbox: Send + Sync {
     ) -> Result<bool>;
     /// Notices not yet delivered or given up: queued or claimed.
     async fn notices_waiting(&self) -> Result<u64>;
+    /// Newsletter messages not yet sent or given up, over every issue: queued
+    /// or claimed (the send queue's depth).
+    async fn sends_waiting(&self) -> Result<u64>;
     /// What sending the issue now would send, by subscriber id after `after`,
     /// writing nothing: its queued and claimed rows, and the active
     /// subscribers not yet queued (with `id` 0, `attempt` 0 and the message

@@ -122,6 +122,13 @@ pub trait PublicSite: Send + Sync {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
+    /// The store's migrations against this release's (for `bulletin migrate`
+    /// and the readiness check).
+    async fn schema_status(&self) -> Result<crate::SchemaStatus>;
+
+    /// The connection pool now: connections open, and how many of them idle.
+    fn pool_connections(&self) -> (u32, usize);
+
     async fn publication(&self) -> Result<Publication>;
 
     async fn story(&self, slug: &str) -> Result<Option<Story>>;

@@ -53,16 +53,29 @@ pub struct PgStore {
     pool: PgPool,
 }
 
+/// This release's PostgreSQL migrations.
+fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations/postgres")
+}
+
 impl PgStore {
     /// Connects to `postgres://...`, migrates the database and seeds the
     /// publication.
     pub async fn open(url: &str) -> Result<PgStore> {
+        PgStore::open_with(url, crate::Migrations::Run).await
+    }
+
+    /// [`PgStore::open`], choosing what happens to the schema.
+    pub async fn open_with(url: &str, migrations: crate::Migrations) -> Result<PgStore> {
         let options = PgConnectOptions::from_str(url)?.application_name("bulletin");
         let pool = PgPoolOptions::new()
             .max_connections(10)
+            // While the database restarts, a request waits at most this for a
+            // connection, then gets a 503 (well inside the 15 s request timeout).
+            .acquire_timeout(std::time::Duration::from_secs(3))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        sql::schema::prepare_schema(&pool, migrator(), migrations).await?;
         seed_publication(&pool).await?;
         Ok(PgStore { pool })
     }
@@ -141,6 +154,8 @@ async fn years(pool: &PgPool) -> Result<Vec<i16>> {
 
 impl Dialect for PgStore {
     const NAME: &'static str = "postgres";
+    const MIGRATIONS_TABLE_EXISTS: &'static str =
+        "SELECT to_regclass('_sqlx_migrations') IS NOT NULL";
     const DATE_TYPE: &'static str = "DATE";
     const TIME_TYPE: &'static str = "TIMESTAMPTZ";
     const JSON_TYPE: &'static str = "JSONB";
@@ -192,8 +207,10 @@ impl Dialect for PgStore {
     // The planner's statistics already favour the primary key there.
     const UNINDEXED_PREFIX: &'static str = "";
     const DATE_PARAM_CAST: &'static str = "::date";
-    const PUBLICATION_DIFFERS: &'static str = "(name, credit, base_url, time_zone, copyright)
-         IS DISTINCT FROM ($1, $2, $3, $4, $5)";
+    const PUBLICATION_DIFFERS: &'static str =
+        "(name, credit, base_url, time_zone, copyright, language,
+          copyright_holder, default_access, sender_name)
+         IS DISTINCT FROM ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
     fn time_text(column: &str) -> String {
         format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")

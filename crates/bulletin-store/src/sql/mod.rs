@@ -35,6 +35,7 @@ mod newsroom;
 mod notices;
 mod outbox;
 mod publishing;
+pub(super) mod schema;
 pub(super) mod site;
 mod staff;
 mod subscribers;

@@ -208,6 +208,17 @@ impl Outbox for BackendStore {
         super::notices::waiting(self).await
     }
 
+    async fn sends_waiting(&self) -> Result<u64> {
+        // Two index range counts (sends_due leads with state).
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM sends WHERE state = 'queued')
+                  + (SELECT count(*) FROM sends WHERE state = 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn preview_sends(&self, issue: u32, after: i64, limit: u32) -> Result<Vec<SendJob>> {
         let rows = sqlx::query(
             "SELECT * FROM (

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use bulletin_core::{Issue, IssueStatus, Publication, Story, Tag};
+use bulletin_core::{Access, Issue, IssueStatus, Publication, Story, Tag};
 use sqlx::Row as _;
 
 use super::{
@@ -156,9 +156,19 @@ impl PublicSite for BackendStore {
         <BackendStore as Dialect>::NAME
     }
 
+    async fn schema_status(&self) -> Result<crate::SchemaStatus> {
+        super::schema::schema_status(&self.pool, &super::super::migrator()).await
+    }
+
+    fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn publication(&self) -> Result<Publication> {
         let row = sqlx::query(
-            "SELECT name, credit, base_url, time_zone, copyright FROM publication WHERE id = 1",
+            "SELECT name, credit, base_url, time_zone, copyright, language, copyright_holder,
+                    default_access, sender_name
+             FROM publication WHERE id = 1",
         )
         .fetch_optional(&self.pool)
         .await?
@@ -169,6 +179,17 @@ impl PublicSite for BackendStore {
             base_url: row.try_get("base_url")?,
             time_zone: row.try_get("time_zone")?,
             copyright: row.try_get("copyright")?,
+            language: row.try_get("language")?,
+            copyright_holder: row.try_get("copyright_holder")?,
+            default_access: {
+                let access: String = row.try_get("default_access")?;
+                Access::parse(&access).ok_or_else(|| {
+                    corrupt(format!(
+                        "the publication's default access {access:?} is unknown"
+                    ))
+                })?
+            },
+            sender_name: row.try_get("sender_name")?,
         })
     }
 

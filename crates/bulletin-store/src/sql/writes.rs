@@ -49,9 +49,10 @@ pub(super) async fn set_publication(store: &BackendStore, p: &Publication) -> Re
     let at = clock();
     let sql = format!(
         "UPDATE publication SET name = $1, credit = $2, base_url = $3, time_zone = $4,
-             copyright = $5, updated_at = {}
+             copyright = $5, language = $6, copyright_holder = $7, default_access = $8,
+             sender_name = $9, updated_at = {}
          WHERE id = 1 AND {}",
-        now_sql(6),
+        now_sql(10),
         <BackendStore as Dialect>::PUBLICATION_DIFFERS
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -59,7 +60,11 @@ pub(super) async fn set_publication(store: &BackendStore, p: &Publication) -> Re
         .bind(&p.credit)
         .bind(&p.base_url)
         .bind(&p.time_zone)
-        .bind(&p.copyright);
+        .bind(&p.copyright)
+        .bind(&p.language)
+        .bind(&p.copyright_holder)
+        .bind(p.default_access.as_str())
+        .bind(&p.sender_name);
     if let Some(at) = &at {
         query = query.bind(at);
     }

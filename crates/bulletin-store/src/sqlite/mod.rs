@@ -48,10 +48,20 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
+/// This release's SQLite migrations.
+fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations/sqlite")
+}
+
 impl SqliteStore {
     /// Opens `sqlite://PATH` (creating the file and its directories) or
     /// `sqlite::memory:`, migrates it and seeds the publication.
     pub async fn open(url: &str) -> Result<SqliteStore> {
+        SqliteStore::open_with(url, crate::Migrations::Run).await
+    }
+
+    /// [`SqliteStore::open`], choosing what happens to the schema.
+    pub async fn open_with(url: &str, migrations: crate::Migrations) -> Result<SqliteStore> {
         let options = SqliteConnectOptions::new()
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
@@ -106,7 +116,7 @@ impl SqliteStore {
                     })
                     .connect_with(options)
                     .await?;
-                Self::prepare(&pool).await?;
+                Self::prepare(&pool, migrations).await?;
                 Ok(pool)
             };
             // SQLite says "disk I/O error" when it cannot grow its shared-memory
@@ -120,13 +130,13 @@ impl SqliteStore {
                 Err(e) => Err(e),
             };
         };
-        Self::prepare(&pool).await?;
+        Self::prepare(&pool, migrations).await?;
         Ok(SqliteStore { pool })
     }
 
     /// Migrates the store and seeds the publication.
-    async fn prepare(pool: &SqlitePool) -> Result<()> {
-        sqlx::migrate!("./migrations/sqlite").run(pool).await?;
+    async fn prepare(pool: &SqlitePool, migrations: crate::Migrations) -> Result<()> {
+        sql::schema::prepare_schema(pool, migrator(), migrations).await?;
         seed_publication(pool).await
     }
 
@@ -193,6 +203,8 @@ async fn years(pool: &SqlitePool) -> Result<Vec<i16>> {
 
 impl Dialect for SqliteStore {
     const NAME: &'static str = "sqlite";
+    const MIGRATIONS_TABLE_EXISTS: &'static str = "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+         WHERE type = 'table' AND name = '_sqlx_migrations')";
     const DATE_TYPE: &'static str = "TEXT";
     const TIME_TYPE: &'static str = "TEXT";
     const JSON_TYPE: &'static str = "TEXT";
@@ -233,7 +245,8 @@ impl Dialect for SqliteStore {
     const UNINDEXED_PREFIX: &'static str = "+";
     const DATE_PARAM_CAST: &'static str = "";
     const PUBLICATION_DIFFERS: &'static str = "NOT (name = $1 AND credit = $2 AND base_url = $3 \
-         AND time_zone = $4 AND copyright = $5)";
+         AND time_zone = $4 AND copyright = $5 AND language = $6 AND copyright_holder = $7 \
+         AND default_access = $8 AND sender_name = $9)";
 
     fn time_text(column: &str) -> String {
         column.to_owned()

@@ -178,7 +178,7 @@ impl StoryFields {
             issue,
             first_published: existing.is_none_or(|s| s.first_published),
             copyright: Copyright {
-                holder: publication.name.clone(),
+                holder: publication.holder().to_owned(),
                 year: date.year(),
             },
             access,

@@ -165,11 +165,11 @@ async fn editor(
 }
 
 pub async fn new_story(State(state): State<AppState>, staff: Staff) -> Answer {
-    let credit = state.store.publication().await?.credit;
+    let publication = state.store.publication().await?;
     let fields = forms::StoryFields {
-        credit,
+        credit: publication.credit,
         date: state.clock_now().strftime("%Y-%m-%d").to_string(),
-        access: "public".into(),
+        access: publication.default_access.as_str().into(),
         ..Default::default()
     };
     editor(

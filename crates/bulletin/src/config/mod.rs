@@ -1,6 +1,10 @@
 //! Settings: `bulletin.toml` in the data directory, typed and validated once at
-//! start-up; unknown keys are rejected.
+//! start-up; unknown keys are rejected. The publication's own settings come in
+//! layers (see [`site`]).
 
+pub mod site;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -18,6 +22,10 @@ pub struct ConfigFile {
     /// messages go through. Without it, `bulletin send` refuses and the site's
     /// subscribe form says sign-ups are closed.
     pub smtp: Option<bulletin_mail::SmtpSettings>,
+    /// The publication's settings (`base_url = "https://news.example.org"`, ...),
+    /// over what the store holds; see [`site`].
+    #[serde(default)]
+    pub site: BTreeMap<String, toml::Value>,
 }
 
 /// Everything a command needs to know about where bulletin keeps its data.
@@ -26,12 +34,28 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub smtp: Option<bulletin_mail::SmtpSettings>,
+    /// The publication's settings set above the store.
+    pub site: site::SiteLayers,
 }
 
 impl Settings {
+    /// [`Settings::load_with`] with no flags and an empty environment.
+    #[cfg(test)]
+    fn load(data_dir: &Path, database: Option<&str>) -> Result<Settings> {
+        Settings::load_with(data_dir, database, &[], |_| None)
+    }
+
     /// Reads `DIR/bulletin.toml` if present; `database` (from `--database` or the
     /// environment) overrides it; the default is SQLite in the data directory.
-    pub fn load(data_dir: &Path, database: Option<&str>) -> Result<Settings> {
+    /// The publication's settings are layered over the store with the
+    /// command line's (`(flag, key, value)`) and the environment's, read
+    /// through `vars`.
+    pub fn load_with(
+        data_dir: &Path,
+        database: Option<&str>,
+        site_flags: &[(String, String, String)],
+        vars: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings> {
         let path = data_dir.join("bulletin.toml");
         let config = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str::<ConfigFile>(&text).with_context(|| {
@@ -67,11 +91,27 @@ impl Settings {
             bulletin_mail::Mailer::new(smtp)
                 .with_context(|| format!("{}: [smtp] is not usable", path.display()))?;
         }
+        let site = site::SiteLayers::gather(&config.site, &path, vars, site_flags)?;
         Ok(Settings {
             data_dir: data_dir.to_owned(),
             database_url,
             smtp: config.smtp,
+            site,
         })
+    }
+
+    /// The path of the configuration file (which may not exist).
+    pub fn config_path(&self) -> PathBuf {
+        self.data_dir.join("bulletin.toml")
+    }
+
+    /// The `[smtp]` settings to send with: the sender's name, when the file
+    /// does not give one, is the publication's ([`bulletin_core::Publication::sender`]).
+    pub fn smtp_for(
+        &self,
+        publication: &bulletin_core::Publication,
+    ) -> Option<bulletin_mail::SmtpSettings> {
+        Some(self.smtp.as_ref()?.named(publication.sender()))
     }
 
     /// The database URL with any password hidden, for messages and logs.
