@@ -37,7 +37,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use http::{CONTENT_SECURITY_POLICY, MAX_CACHED_PAGE};
-pub use server::{ServeLimits, serve_app};
+pub use server::{ClientAddr, ServeLimits, client_addr, serve_app};
 pub use theme::Theme;
 
 /// A request that takes longer is answered 408 and its work dropped.

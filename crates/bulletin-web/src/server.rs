@@ -31,8 +31,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tower::ServiceExt as _;
@@ -50,6 +52,39 @@ pub struct ServeLimits {
     pub idle_timeout: Duration,
     /// Connections open at once; past it new ones get a 503 and are closed.
     pub max_connections: usize,
+    /// Peers (a load balancer, nginx) whose `X-Forwarded-For` names the
+    /// client: the throttles then count the client, not the proxy.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// The address a request came from: the peer, or, behind a trusted proxy,
+/// the last address in `X-Forwarded-For` that is not a trusted proxy's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// [`ClientAddr`] of a request from `peer` with `headers`.
+pub fn client_addr(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    // Proxies append: read from the right, past every trusted hop.
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage from further out: stop at what the trusted hops vouch for.
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 impl Default for ServeLimits {
@@ -60,6 +95,7 @@ impl Default for ServeLimits {
             // Well under the usual 1,024 file descriptors, leaving room for
             // the database, the search index and SMTP.
             max_connections: 512,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -95,6 +131,7 @@ pub async fn serve_app(
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let shedding = Arc::new(Semaphore::new(SHEDDING));
     let mut backoff = BACKOFF_FIRST;
+    let trusted: Arc<[IpAddr]> = limits.trusted_proxies.clone().into();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -131,8 +168,11 @@ pub async fn serve_app(
         };
         let (io, activity) = Watched::new(stream);
         let router = app.clone();
-        let service = hyper::service::service_fn(move |mut request| {
+        let trusted = Arc::clone(&trusted);
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            let client = client_addr(peer.ip(), request.headers(), &trusted);
             request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(ClientAddr(client));
             router.clone().oneshot(request)
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(io), service));
@@ -282,5 +322,40 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_client_is_read_through_trusted_proxies_only() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy, ip("10.0.0.3")];
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "1.1.1.1, 203.0.113.9, 10.0.0.3".parse().unwrap(),
+        );
+        // A stranger's header is ignored: the peer is the client.
+        assert_eq!(
+            client_addr(ip("198.51.100.7"), &headers, &trusted),
+            ip("198.51.100.7")
+        );
+        // Through trusted hops, the first untrusted address from the right;
+        // what the client itself claimed further left does not count.
+        assert_eq!(client_addr(proxy, &headers, &trusted), ip("203.0.113.9"));
+        // No header: the proxy itself.
+        assert_eq!(
+            client_addr(proxy, &axum::http::HeaderMap::new(), &trusted),
+            proxy
+        );
+        headers.insert("x-forwarded-for", "not-an-address".parse().unwrap());
+        assert_eq!(client_addr(proxy, &headers, &trusted), proxy);
     }
 }

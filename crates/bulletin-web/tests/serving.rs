@@ -51,6 +51,7 @@ fn limits(header: u64, idle: u64, connections: usize) -> bulletin_web::ServeLimi
         header_read_timeout: Duration::from_secs(header),
         idle_timeout: Duration::from_secs(idle),
         max_connections: connections,
+        trusted_proxies: Vec::new(),
     }
 }
 

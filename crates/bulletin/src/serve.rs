@@ -62,6 +62,10 @@ pub struct Limits {
     /// Keep it well under the process's open-file limit (`ulimit -n`).
     #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
+    /// A proxy (nginx, a load balancer) whose X-Forwarded-For names the
+    /// client, so that throttles count clients, not the proxy. Repeatable.
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl Limits {
@@ -70,6 +74,7 @@ impl Limits {
             header_read_timeout: Duration::from_secs(self.header_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            trusted_proxies: self.trusted_proxy.clone(),
         }
     }
 }

@@ -133,8 +133,12 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
-/// The client's address, for throttling (the peer; proxies are not trusted).
+/// The client's address, for throttling: the peer, or behind a trusted proxy
+/// the address it forwarded for ([`crate::ClientAddr`]).
 pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    if let Some(client) = extensions.get::<crate::ClientAddr>() {
+        return client.0.to_string();
+    }
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
