@@ -2,11 +2,15 @@
 # The cost of overflow checks in bulletin's own code (the release profile in
 # Cargo.toml turns them on for the workspace's crates, off for dependencies):
 # the release binary built with them and without them, measured in the same run
-# on an import, on search from the command line, and on pages served.
+# on an import, on search from the command line, and on pages served (a
+# year's archive pages 2-20 over 1996-2015 of the generated archive, and
+# searches).
 #
 #   scripts/bench-overflow.sh [STORIES]        (default 100000)
 #
-# Needs hyperfine and wrk (Debian packages; installed when missing). Both
+# BULLETIN_BENCH_BINARIES=DIR measures DIR/checked and DIR/unchecked instead
+# of building them. Needs hyperfine and wrk (Debian packages; installed when
+# missing). Both
 # binaries share the machine: quote the ratios. Prints figures; asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,13 +32,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [[ -n ${BULLETIN_BENCH_BINARIES:-} ]]; then
+  # Binaries built before (DIR/checked and DIR/unchecked): measure only.
+  cp "$BULLETIN_BENCH_BINARIES/checked" "$BULLETIN_BENCH_BINARIES/unchecked" "$work/"
+else
 echo "== building the release binary with and without overflow checks"
+# The unchecked build has a target folder of its own, so neither build undoes
+# the other (a profile change rebuilds every crate).
 cargo build --release -q -p bulletin
 cp target/release/bulletin "$work/checked"
-CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=false cargo build --release -q -p bulletin
-cp target/release/bulletin "$work/unchecked"
-# Leave target/ as the profile builds it.
-cargo build --release -q -p bulletin
+CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=false CARGO_TARGET_DIR=target/overflow-unchecked \
+  cargo build --release -q -p bulletin
+cp target/overflow-unchecked/release/bulletin "$work/unchecked"
+fi
 
 "$work/checked" gen --stories "$stories" --seed 1 -o "$work/archive.txt" 2>/dev/null
 
@@ -55,8 +65,8 @@ done
 echo "== pages served: wrk -t2 -c32 -d10s over archive pages and searches, cache cold at start"
 cat >"$work/mix.lua" <<'LUA'
 local paths = {}
-for year = 1996, 2004 do
-  for page = 2, 45 do paths[#paths + 1] = "/" .. year .. "/page/" .. page .. "/" end
+for year = 1996, 2015 do
+  for page = 2, 20 do paths[#paths + 1] = "/" .. year .. "/page/" .. page .. "/" end
 end
 for _, q in ipairs({"detained", "election", "protest", "court", "gas", "rights", "opposition", "border"}) do
   paths[#paths + 1] = "/search/?q=" .. q
@@ -75,7 +85,7 @@ for variant in checked unchecked; do
     sleep 0.1
   done
   addr=$(sed -n 's|.*serving http://\([^/]*\)/.*|\1|p' "$work/$variant.log" | head -1)
-  echo "-- $variant ($(curl -s -o /dev/null -w '%{http_code}' "http://$addr/2000/page/40/") for /2000/page/40/)"
+  echo "-- $variant ($(curl -s -o /dev/null -w '%{http_code}' "http://$addr/2015/page/20/") for /2015/page/20/)"
   wrk -t2 -c32 -d10s -s "$work/mix.lua" "http://$addr" | grep -E "Requests/sec|Latency|requests in"
   kill "$server"
   wait "$server" 2>/dev/null || true

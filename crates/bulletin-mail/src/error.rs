@@ -4,6 +4,9 @@
 /// with `{:?}`, so a line break in them shows as `\n` in logs, never as a line.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
+    /// A DKIM key or its settings cannot be used.
+    #[error("DKIM: {why}")]
+    Dkim { why: String },
     /// A header value with a line break or another control character: it could
     /// add headers or recipients (header injection), so nothing is built.
     #[error("the {field} {value:?} contains {what}; a mail header cannot carry it")]

@@ -35,8 +35,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// sent again after a crash is the same message, which receiving systems can
 /// recognise. `None` makes a fresh unique one (a test send).
 ///
-/// The message is not signed: RFC 8058 wants a DKIM signature covering the
-/// `List-Unsubscribe` headers, which the sending relay adds.
+/// The message is signed as it is sent (`[[smtp.dkim]]`, see [`crate::dkim`]),
+/// the `List-Unsubscribe` headers inside the signature as RFC 8058 wants.
 pub fn message(
     rendered: &Rendered,
     from: &Mailbox,

@@ -69,6 +69,20 @@ pub struct SmtpSettings {
     /// Rate limit: messages per second over all of one sender's connections.
     #[serde(default = "default_per_second")]
     pub per_second: u32,
+    /// DKIM keys every message is signed with (`[[smtp.dkim]]`, one table a key).
+    #[serde(default)]
+    pub dkim: Vec<DkimSettings>,
+}
+
+/// One DKIM key: `[[smtp.dkim]]` with `key` (a PEM file), `selector`, and
+/// `domain` (by default the domain of `from`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimSettings {
+    pub key: std::path::PathBuf,
+    pub selector: String,
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 fn default_per_second() -> u32 {
@@ -95,6 +109,7 @@ impl fmt::Debug for SmtpSettings {
             .field("from_name", &self.from_name)
             .field("list_id", &self.list_id)
             .field("per_second", &self.per_second)
+            .field("dkim", &self.dkim)
             .finish()
     }
 }
@@ -109,6 +124,8 @@ pub struct Mailer {
     list_id: Option<String>,
     per_second: u32,
     server: String,
+    /// Every message is signed with each of these.
+    signers: std::sync::Arc<[crate::dkim::Signer]>,
 }
 
 impl fmt::Debug for Mailer {
@@ -128,12 +145,22 @@ impl Mailer {
                 field: "smtp.per_second (it must be at least 1)",
             });
         }
+        let sender_domain = settings.from.rsplit_once('@').map_or("", |(_, d)| d);
+        let signers = settings
+            .dkim
+            .iter()
+            .map(|d| {
+                let domain = d.domain.as_deref().unwrap_or(sender_domain);
+                crate::dkim::Signer::load(&d.key, &d.selector, domain)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Mailer {
             endpoint: Endpoint::from_url(&settings.url)?,
             from,
             list_id: settings.list_id.clone(),
             per_second: settings.per_second,
             server: redact::url(&settings.url),
+            signers: signers.into(),
         })
     }
 
@@ -202,6 +229,7 @@ impl Mailer {
         Ok(Connection {
             conn,
             last_used: Instant::now(),
+            signers: std::sync::Arc::clone(&self.signers),
         })
     }
 
@@ -309,6 +337,7 @@ async fn within<T, E: Into<MailError>>(
 pub struct Connection {
     conn: AsyncSmtpConnection,
     last_used: Instant,
+    signers: std::sync::Arc<[crate::dkim::Signer]>,
 }
 
 impl fmt::Debug for Connection {
@@ -333,7 +362,17 @@ impl Connection {
 
     async fn transaction(&mut self, message: &Message) -> Result<(), MailError> {
         let envelope = message.envelope();
-        let body = message.formatted();
+        let mut body = message.formatted();
+        // Signed as it leaves, over the very bytes sent (a message retried
+        // later is signed afresh); one signature per key.
+        if !self.signers.is_empty() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            for signer in self.signers.iter() {
+                body = signer.sign(&body, now)?;
+            }
+        }
         let mut options = Vec::new();
         let non_ascii = |a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii();
         if envelope.from().is_some_and(non_ascii) || envelope.to().iter().any(non_ascii) {

@@ -147,6 +147,7 @@ pub(super) async fn reader_site_with(gate: Option<Arc<Semaphore>>) -> (Site, Out
         from_name: Some("The Test Letter".into()),
         list_id: None,
         per_second: 100,
+        dkim: Vec::new(),
     })
     .unwrap();
     let wake = Arc::new(tokio::sync::Notify::new());

@@ -208,6 +208,7 @@ async fn every_changing_route_refuses_missing_forged_and_foreign_tokens() {
         from_name: None,
         list_id: None,
         per_second: 100,
+        dkim: Vec::new(),
     })
     .unwrap();
     let site = site_with(

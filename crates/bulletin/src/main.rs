@@ -14,6 +14,7 @@ mod backup;
 mod check;
 mod config;
 mod demo;
+mod dkim;
 mod export;
 mod global;
 mod import;
@@ -84,6 +85,8 @@ enum Command {
     Site(site::Args),
     /// Check the configuration: every setting in force, secrets redacted.
     Config(site::ConfigArgs),
+    /// DKIM keys for signing mail: keygen (prints the DNS record to publish).
+    Dkim(dkim::Args),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +122,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate => schema::run(global),
         Command::Site(args) => site::run(args, global),
         Command::Config(args) => site::config(args, global),
+        Command::Dkim(args) => dkim::run(args, global),
     }
 }
 

@@ -142,6 +142,19 @@ fn print_config(settings: &Settings, global: &Global) {
                 ),
             }
             row("smtp.per_second", &smtp.per_second.to_string(), &origin, "");
+            if smtp.dkim.is_empty() {
+                row(
+                    "smtp.dkim",
+                    "(none: mail is not signed)",
+                    &Origin::Default,
+                    "",
+                );
+            }
+            for key in &smtp.dkim {
+                let domain = key.domain.as_deref().unwrap_or("the domain of from");
+                let shown = format!("{} at {domain}, key {}", key.selector, key.key.display());
+                row("smtp.dkim", &shown, &origin, "");
+            }
         }
     }
 }

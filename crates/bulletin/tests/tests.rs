@@ -6,6 +6,7 @@
 mod answers;
 mod cli;
 mod crash;
+mod dkim;
 mod full_disk;
 mod migrate;
 mod newsletter;
