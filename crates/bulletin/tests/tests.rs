@@ -5,6 +5,7 @@
 
 mod answers;
 mod cli;
+mod cluster;
 mod crash;
 mod dkim;
 mod full_disk;

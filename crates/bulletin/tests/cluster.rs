@@ -1,0 +1,292 @@
+//! Several instances, proven (issue 17): three `bulletin serve` processes, each
+//! with its own data directory, on one PostgreSQL database, behind Debian's
+//! nginx as a load balancer on loopback (`scripts/cluster.sh` sets up the same
+//! by hand). What one instance's store changes reaches every instance's pages,
+//! feeds and search; a staff session made on one works on the others; and
+//! one instance stopped (SIGTERM) and started again under load through nginx
+//! fails no request.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::newsletter::{Server, cookie, field, form_headers, http};
+use crate::{Archive, text, write};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `serve` on `port`, once it listens.
+fn serve_on(archive: &Archive, port: u16) -> Server {
+    let mut child = archive
+        .command()
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--trusted-proxy",
+            "127.0.0.1",
+        ])
+        .env("BULLETIN_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("bulletin is serving"));
+    assert!(ready, "instance on {port} did not start");
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    Server(child)
+}
+
+/// nginx in front of `upstreams`, on `port`, as the deployment guide sets it
+/// up (retrying the next instance on an error or a 502/503); stopped when dropped.
+struct Nginx {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx(binary: &std::path::Path, port: u16, upstreams: &[u16]) -> Nginx {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let servers: String = upstreams
+        .iter()
+        .map(|p| format!("        server 127.0.0.1:{p} max_fails=0;\n"))
+        .collect();
+    // Run as root, nginx's workers would drop to `nobody`, which cannot write
+    // to this folder: keep them as the test's user.
+    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
+    let user = if root { "user root;" } else { "" };
+    let config = format!(
+        "{user}
+daemon off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 2048; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    upstream bulletin {{
+{servers}        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://bulletin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_connect_timeout 1s;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 3;
+        }}
+    }}
+}}
+"
+    );
+    let conf = write(&dir.path().join("nginx.conf"), config);
+    let child = Command::new(binary)
+        .args(["-p", &d.to_string(), "-c", &conf])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not start: {:?}",
+            std::fs::read_to_string(dir.path().join("error.log"))
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Nginx { child, _dir: dir }
+}
+
+/// Polls `path` on `port` until its body contains `needle`; how long it took.
+fn until_seen(port: u16, path: &str, needle: &str) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (status, _, body) = http(port, "GET", path, &[], "");
+        if status == 200 && body.contains(needle) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{needle:?} never appeared at {path} on {port} ({status})"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn three_instances_on_one_postgresql_behind_nginx() {
+    let Some(nginx_bin) =
+        bulletin_test_support::tool("nginx", "apt-get install nginx-light (.ci/run does)")
+    else {
+        return;
+    };
+    let Some(a) = Archive::postgres() else {
+        return;
+    };
+    let b = Archive::on_database(a.url());
+    let c = Archive::on_database(a.url());
+    let file = a.path("gen.txt").display().to_string();
+    a.run_ok(&["gen", "--stories", "30", "--seed", "11", "-o", &file]);
+    a.run_ok(&["import", &file]);
+    let email = "editor@example.org";
+    let mut add = a.command();
+    add.args(["user", "add", email, "--role", "admin"])
+        .stdin(Stdio::piped());
+    let mut child = add
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"correct horse battery staple\n",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+
+    let ports = [free_port(), free_port(), free_port()];
+    let archives = [&a, &b, &c];
+    let mut servers: Vec<Server> = archives
+        .iter()
+        .zip(ports)
+        .map(|(x, p)| serve_on(x, p))
+        .collect();
+    let front = free_port();
+    let _nginx = nginx(&nginx_bin, front, &ports);
+
+    // A story that reaches the store (here through A's data directory) is on
+    // every instance's pages, feed and search.
+    let one = write(
+        &a.path("one.txt"),
+        "Caspian pipeline quarrel\n\nBAKU/MARCH 5 2024 (The Bulletin) \u{2014} Zanzibarite engineers disagreed about the quinquennial pipeline survey.\n\nENDS\n\n\u{2014} This story was published in issue 900 of the Central Asia & South Caucasus Bulletin, on March 7 2024\n\n\u{2014} Copyright the Central Asia & South Caucasus Bulletin 2024\n",
+    );
+    let imported = Instant::now();
+    a.run_ok(&["import", &one]);
+    let story = "/2024/03/05/caspian-pipeline-quarrel/";
+    let mut slowest = Duration::ZERO;
+    for port in ports {
+        for (path, needle) in [
+            (story, "Zanzibarite"),
+            ("/feed/", "Caspian pipeline quarrel"),
+            ("/search/?q=zanzibarite", "caspian-pipeline-quarrel"),
+        ] {
+            until_seen(port, path, needle);
+        }
+        slowest = slowest.max(imported.elapsed());
+    }
+    eprintln!(
+        "cluster: the new story was on all three instances {slowest:?} after its import ended"
+    );
+    until_seen(front, story, "Zanzibarite");
+
+    // A staff session made on A works on B and C.
+    let (_, headers, page) = http(ports[0], "GET", "/admin/login", &[], "");
+    let form = cookie(&headers, "bulletin_form").unwrap();
+    let token = field(&page, "form_token");
+    let (status, headers, body) = http(
+        ports[0],
+        "POST",
+        "/admin/login",
+        &form_headers(&form),
+        &format!(
+            "form_token={token}&email=editor%40example.org&password=correct+horse+battery+staple"
+        ),
+    );
+    assert_eq!(status, 303, "{body}");
+    let session = cookie(&headers, "bulletin_session").expect("a staff session");
+    for port in &ports[1..] {
+        let (status, _, body) = http(*port, "GET", "/admin/", &[format!("Cookie: {session}")], "");
+        assert_eq!(
+            status, 200,
+            "the session made on A is not known on {port}: {body}"
+        );
+    }
+
+    // One instance stopped with SIGTERM and started again while wrk goes
+    // through nginx: no request fails.
+    let lua = write(
+        &a.path("mix.lua"),
+        format!(
+            "local paths = {{\"/\", \"{story}\", \"/feed/\", \"/search/?q=pipeline\", \"/tag/\"}}\n\
+             local i = 0\nrequest = function() i = i + 1 return wrk.format(\"GET\", paths[(i % #paths) + 1]) end\n"
+        ),
+    );
+    let wrk = bulletin_test_support::tool("wrk", "apt-get install wrk (.ci/run does)").unwrap();
+    let load = Command::new(wrk)
+        .args([
+            "-t2",
+            "-c64",
+            "-d8s",
+            "--timeout",
+            "10s",
+            "-s",
+            &lua,
+            &format!("http://127.0.0.1:{front}/"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The restart must fall inside the 8 s run, with load before and after it.
+    until_seen(front, "/", "<html");
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut stopped = servers.remove(1);
+    let pid = stopped.0.id();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = stopped.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "B did not stop cleanly on SIGTERM: {status}"
+    );
+    servers.insert(1, serve_on(&b, ports[1]));
+    let out = load.wait_with_output().unwrap();
+    let report = text(&out.stdout) + &text(&out.stderr);
+    eprintln!("cluster: wrk through nginx during B's restart:\n{report}");
+    let requests: u64 = report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split(" requests in ")
+                .next()
+                .filter(|_| l.contains(" requests in "))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {report}"));
+    assert!(requests > 100, "{report}");
+    assert!(!report.contains("Non-2xx or 3xx responses"), "{report}");
+    assert!(!report.contains("Socket errors"), "{report}");
+}
