@@ -11,9 +11,10 @@
 # Each target starts from its committed corpus (fuzz/corpus/TARGET/, minimised,
 # small) and, for the text and WXR readers, the samples in the sibling shared/
 # folder (read only, never copied in). New inputs gather in
-# fuzz/corpus-work/TARGET/ (ignored by git); afterwards they are minimised back
-# into fuzz/corpus/TARGET/ with `cargo fuzz cmin`, and the replay tests
-# (`cargo test`, stable) run every committed input. A crash or timeout leaves its
+# fuzz/corpus-work/TARGET/ (ignored by git) and are minimised there with
+# `cargo fuzz cmin`, ready for the next campaign; the committed fuzz/corpus/
+# stays small (seeds and findings), and the replay tests (`cargo test`,
+# stable) run every committed input. A crash or timeout leaves its
 # input in fuzz/artifacts/TARGET/: add it to the corpus and fix the cause, so
 # it stays a regression test. Each target's closing libFuzzer statistics
 # (executions, coverage, peak RSS) are printed at the end, and kept in
@@ -70,10 +71,11 @@ for target in "${targets[@]}"; do
     grep -E '^(stat::|#[0-9]+ *DONE|Done [0-9]+ runs)' "$log" || true
     grep -E '^==[0-9]+== ERROR|^SUMMARY|panicked at|Test unit written to' "$log" || true
   } | tee -a "$stats"
-  echo "== $target: minimising the corpus"
+  echo "== $target: minimising the campaign's corpus"
   (cd fuzz && cargo +nightly fuzz cmin "${build[@]}" "${features[@]}" "$target" "../$work/$target" -- -max_len=262144) \
     >"$work/$target.cmin.log" 2>&1 || true
-  rm -f fuzz/corpus/"$target"/*
-  cp "$work/$target"/* "fuzz/corpus/$target/"
+  # The minimised set stays in corpus-work/ (thousands of inputs, tens of MB):
+  # fuzz/corpus/ keeps the small seed set and every finding, which CI replays.
+  echo "   $(find "$work/$target" -type f | wc -l) inputs kept in $work/$target"
 done
 echo "== statistics: $stats"

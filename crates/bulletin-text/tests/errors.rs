@@ -166,3 +166,18 @@ fn lint_warnings() {
         "{messages:?}"
     );
 }
+
+/// Found by fuzzing: a "— Tags:" line where a headline belongs was taken as
+/// the next story's headline, and written back it read as the story before's
+/// tags. It is refused where it stands.
+#[test]
+fn a_tags_line_is_not_a_headline() {
+    let text = format!("\u{2014} Tags: ports, shipping\n\n{GOOD}");
+    let errors = errors_of(text.as_bytes());
+    let first = &errors[0];
+    assert_eq!((first.line, first.column), (1, 1), "{errors:#?}");
+    assert!(first.message.contains("Tags:"), "{}", first.message);
+    // Right after a story's copyright line, it is that story's tags.
+    let doc = read_str(&format!("{GOOD}\n\u{2014} Tags: ports, shipping\n")).unwrap();
+    assert_eq!(doc.stories[0].tags, ["ports", "shipping"]);
+}

@@ -431,11 +431,20 @@ impl<R: BufRead> Reader<R> {
             ..Draft::default()
         };
         self.state = State::Dateline;
+        // A "— Tags:" line taken as a headline would be written back after the
+        // story before it and read as that story's tags (found by fuzzing).
         if is_end_mark(text) || is_issue_line(text) || is_copyright_line(text) {
             self.error(
                 self.line_no,
                 1,
                 "expected a headline here, but this is a story's end mark or footer",
+                raw,
+            );
+        } else if tags_line(text).is_some() {
+            self.error(
+                self.line_no,
+                1,
+                "expected a headline here, but this is a “— Tags:” line, which belongs right after a story's copyright line",
                 raw,
             );
         }
