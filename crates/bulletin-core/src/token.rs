@@ -94,6 +94,34 @@ fn mac(secret: &[u8], payload: &[u8]) -> HmacSha256 {
     mac
 }
 
+/// The tag of a VERP bounce address (`bounces+KEY.TAG@domain`): 16 hex
+/// digits of an HMAC over the message key and the recipient's address, so a
+/// bounce counts only for the address the message went to, and nobody without
+/// the secret can make one that does.
+pub fn bounce_tag(secret: &[u8], message_key: &str, recipient: &str) -> String {
+    #[allow(clippy::expect_used)]
+    let mut mac =
+        <HmacSha256 as KeyInit>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    mac.update(b"bulletin-bounce-v1\0");
+    mac.update(message_key.as_bytes());
+    mac.update(b"\0");
+    mac.update(recipient.trim().to_ascii_lowercase().as_bytes());
+    let tag = mac.finalize().into_bytes();
+    tag.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `tag` is [`bounce_tag`]'s for this key and recipient (in constant time).
+pub fn bounce_tag_matches(secret: &[u8], message_key: &str, recipient: &str, tag: &str) -> bool {
+    let want = bounce_tag(secret, message_key, recipient);
+    let tag = tag.to_ascii_lowercase();
+    want.len() == tag.len()
+        && want
+            .bytes()
+            .zip(tag.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 pub fn sign(secret: &[u8], claims: &Claims) -> String {
     let payload = serde_json::to_vec(claims).unwrap_or_default();
     let tag = mac(secret, &payload).finalize().into_bytes();
@@ -136,6 +164,43 @@ pub fn verify(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bounce_tags_bind_the_key_and_the_recipient() {
+        let tag = super::bounce_tag(b"secret", "issue-493-17", "Reader@Example.org");
+        assert_eq!(tag.len(), 16);
+        assert!(tag.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(super::bounce_tag_matches(
+            b"secret",
+            "issue-493-17",
+            "reader@example.org",
+            &tag.to_uppercase()
+        ));
+        assert!(!super::bounce_tag_matches(
+            b"secret",
+            "issue-493-17",
+            "victim@example.org",
+            &tag
+        ));
+        assert!(!super::bounce_tag_matches(
+            b"secret",
+            "issue-493-18",
+            "reader@example.org",
+            &tag
+        ));
+        assert!(!super::bounce_tag_matches(
+            b"other",
+            "issue-493-17",
+            "reader@example.org",
+            &tag
+        ));
+        assert!(!super::bounce_tag_matches(
+            b"secret",
+            "issue-493-17",
+            "reader@example.org",
+            &tag[..15]
+        ));
+    }
+
     use super::*;
 
     const SECRET: [u8; 32] = [42; 32];

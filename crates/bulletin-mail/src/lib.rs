@@ -76,6 +76,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod bounces;
 pub mod dkim;
 mod error;
 pub mod links;
@@ -85,7 +86,7 @@ pub mod sender;
 mod smtp;
 
 pub use error::MailError;
-pub use message::{message, sender};
+pub use message::{message, message_from, sender};
 pub use render::{
     INVITATION, Links, Newsletter, Reader, Rendered, SIGNATURE_DELIMITER, render, subject,
 };

@@ -46,6 +46,31 @@ pub fn message(
     list_id: &str,
     message_key: Option<&str>,
 ) -> Result<Message, MailError> {
+    message_from(
+        rendered,
+        from,
+        to,
+        to_name,
+        links,
+        list_id,
+        message_key,
+        None,
+    )
+}
+
+/// [`message`] with its own envelope sender (`Return-Path`), such as a VERP
+/// bounce address ([`crate::Mailer::verp`]); `None` sends from `from`.
+#[allow(clippy::too_many_arguments)]
+pub fn message_from(
+    rendered: &Rendered,
+    from: &Mailbox,
+    to: &str,
+    to_name: Option<&str>,
+    links: &Links,
+    list_id: &str,
+    message_key: Option<&str>,
+    envelope_from: Option<&lettre::Address>,
+) -> Result<Message, MailError> {
     check_header_text("subject", &rendered.subject)?;
     if rendered.subject.trim().is_empty() {
         return Err(MailError::Empty { field: "subject" });
@@ -79,7 +104,20 @@ pub fn message(
         }
         None => message_id(from_address.domain()),
     };
-    let message = Message::builder()
+    let mut builder = Message::builder();
+    if let Some(sender) = envelope_from {
+        // The envelope sender (the Return-Path receivers record): where
+        // bounces go, apart from the From address readers see.
+        let envelope =
+            lettre::address::Envelope::new(Some(sender.clone()), vec![to_address.clone()])
+                .map_err(|e| MailError::BadAddress {
+                    field: "envelope sender",
+                    value: sender.to_string(),
+                    why: e.to_string(),
+                })?;
+        builder = builder.envelope(envelope);
+    }
+    let message = builder
         .from(Mailbox::new(from.name.clone(), from_address))
         .to(Mailbox::new(to_name.map(str::to_owned), to_address))
         .subject(rendered.subject.clone())
@@ -158,7 +196,7 @@ fn check_header_text(field: &'static str, value: &str) -> Result<(), MailError> 
 }
 
 /// A bare address: `user@domain`, nothing around it.
-fn parse_address(field: &'static str, value: &str) -> Result<Address, MailError> {
+pub(crate) fn parse_address(field: &'static str, value: &str) -> Result<Address, MailError> {
     check_header_text(field, value)?;
     if value.is_empty() {
         return Err(MailError::Empty { field });

@@ -72,6 +72,12 @@ pub struct SmtpSettings {
     /// DKIM keys every message is signed with (`[[smtp.dkim]]`, one table a key).
     #[serde(default)]
     pub dkim: Vec<DkimSettings>,
+    /// Where bounces go: each newsletter message's envelope sender (its
+    /// `Return-Path`) is this address with the message's own tag after a `+`
+    /// (VERP: `bounces+issue-493-17.TAG@example.org`), which `bulletin bounces
+    /// import` reads back. Without it, bounces go to `from`.
+    #[serde(default)]
+    pub bounce_address: Option<String>,
 }
 
 /// One DKIM key: `[[smtp.dkim]]` with `key` (a PEM file), `selector`, and
@@ -110,6 +116,7 @@ impl fmt::Debug for SmtpSettings {
             .field("list_id", &self.list_id)
             .field("per_second", &self.per_second)
             .field("dkim", &self.dkim)
+            .field("bounce_address", &self.bounce_address)
             .finish()
     }
 }
@@ -126,6 +133,8 @@ pub struct Mailer {
     server: String,
     /// Every message is signed with each of these.
     signers: std::sync::Arc<[crate::dkim::Signer]>,
+    /// `[smtp] bounce_address`, split at its `@`.
+    bounce: Option<(String, String)>,
 }
 
 impl fmt::Debug for Mailer {
@@ -154,7 +163,22 @@ impl Mailer {
                 crate::dkim::Signer::load(&d.key, &d.selector, domain)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let bounce = match &settings.bounce_address {
+            None => None,
+            Some(address) => {
+                let parsed = crate::message::parse_address("bounce address", address)?;
+                if parsed.user().contains('+') {
+                    return Err(MailError::BadAddress {
+                        field: "bounce address",
+                        value: address.clone(),
+                        why: "its part before the @ may not hold a +, which bulletin adds".into(),
+                    });
+                }
+                Some((parsed.user().to_owned(), parsed.domain().to_owned()))
+            }
+        };
         Ok(Mailer {
+            bounce,
             endpoint: Endpoint::from_url(&settings.url)?,
             from,
             list_id: settings.list_id.clone(),
@@ -182,6 +206,20 @@ impl Mailer {
     /// The server's URL without its password.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// The envelope sender of the message `message_key` to `recipient`:
+    /// `[smtp] bounce_address` with the key and its tag after a `+` (VERP), or
+    /// `None` without a bounce address (the `From` address is the sender).
+    pub fn verp(
+        &self,
+        secret: &[u8],
+        message_key: &str,
+        recipient: &str,
+    ) -> Option<lettre::Address> {
+        let (local, domain) = self.bounce.as_ref()?;
+        let tag = bulletin_core::token::bounce_tag(secret, message_key, recipient);
+        lettre::Address::new(format!("{local}+{message_key}.{tag}"), domain).ok()
     }
 
     /// Whether the SMTP server is on this machine (a development sink), so

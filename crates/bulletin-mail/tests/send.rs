@@ -130,6 +130,7 @@ async fn one_connection_carries_message_after_message() {
         list_id: None,
         per_second: 20,
         dkim: Vec::new(),
+        bounce_address: None,
     })
     .unwrap();
     let from = sender(None, "news@bulletin.example.org").unwrap();
@@ -189,6 +190,7 @@ fn a_mailer_is_made_without_a_runtime_and_never_shows_the_password() {
         list_id: None,
         per_second: 20,
         dkim: Vec::new(),
+        bounce_address: None,
     };
     let mailer = Mailer::new(&settings("smtps://u:hunter2@mail.example.org")).unwrap();
     assert_eq!(mailer.server(), "smtps://u:***@mail.example.org");

@@ -148,6 +148,7 @@ pub(super) async fn reader_site_with(gate: Option<Arc<Semaphore>>) -> (Site, Out
         list_id: None,
         per_second: 100,
         dkim: Vec::new(),
+        bounce_address: None,
     })
     .unwrap();
     let wake = Arc::new(tokio::sync::Notify::new());

@@ -209,6 +209,7 @@ async fn every_changing_route_refuses_missing_forged_and_foreign_tokens() {
         list_id: None,
         per_second: 100,
         dkim: Vec::new(),
+        bounce_address: None,
     })
     .unwrap();
     let site = site_with(

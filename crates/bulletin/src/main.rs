@@ -11,6 +11,7 @@
 //! lists them (the doc comment of each variant is its help) and dispatches.
 
 mod backup;
+mod bounces;
 mod check;
 mod config;
 mod demo;
@@ -87,6 +88,9 @@ enum Command {
     Config(site::ConfigArgs),
     /// DKIM keys for signing mail: keygen (prints the DNS record to publish).
     Dkim(dkim::Args),
+    /// Bounces: import delivery status notifications (mbox or Maildir) and
+    /// mark hard-bounced subscribers.
+    Bounces(bounces::Args),
 }
 
 fn main() -> ExitCode {
@@ -123,6 +127,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Site(args) => site::run(args, global),
         Command::Config(args) => site::config(args, global),
         Command::Dkim(args) => dkim::run(args, global),
+        Command::Bounces(args) => bounces::run(args, global),
     }
 }
 

@@ -225,7 +225,7 @@ fn time(t: i64) -> String {
 }
 
 /// The site secret that signs every link.
-async fn site_secret(store: &dyn Store) -> Result<String> {
+pub(crate) async fn site_secret(store: &dyn Store) -> Result<String> {
     Ok(store
         .site_secret(TOKEN_SECRET, &secret_candidate()?, now())
         .await?)

@@ -7,7 +7,7 @@ use bulletin_store::SendJob;
 use lettre::Message;
 
 use crate::links::{default_list_id, recipient_links};
-use crate::{MailError, Mailer, Newsletter, Reader, message, render};
+use crate::{MailError, Mailer, Newsletter, Reader, message, message_from, render};
 
 /// The issue with its stories, in issue order (`issue.stories` names them).
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ impl Mailing {
         );
         let rendered = render(&self.edition.newsletter(), reader_of(job.plan), &links);
         let name = Some(job.name.as_str()).filter(|n| !n.trim().is_empty());
-        message(
+        message_from(
             &rendered,
             self.mailer.from(),
             &job.email,
@@ -87,6 +87,9 @@ impl Mailing {
             &links,
             &self.list_id,
             Some(&job.message_key),
+            self.mailer
+                .verp(self.secret.as_bytes(), &job.message_key, &job.email)
+                .as_ref(),
         )
     }
 
