@@ -49,7 +49,7 @@ LUA
 run() { # label, serve arguments...
   local label=$1
   shift
-  BULLETIN_LOG=warn "$bin" --data "$work/site" serve --addr 127.0.0.1:0 "$@" 2>"$work/serve.log" &
+  BULLETIN_LOG=warn "$bin" --data "$work/site" serve --addr 127.0.0.1:0 "$@" >/dev/null 2>"$work/serve.log" &
   server=$!
   for _ in $(seq 1 300); do
     grep -q "bulletin is serving" "$work/serve.log" 2>/dev/null && break
@@ -65,8 +65,8 @@ run() { # label, serve arguments...
     scraper=$!
   fi
   printf '%-22s ' "$label"
-  wrk -t2 -c64 -d10s -s "$work/mix.lua" "http://$addr" | awk '/Requests\/sec/ {printf "%s req/s", $2} /Latency/ {printf "   latency avg %s", $2}'
-  echo
+  wrk -t2 -c64 -d10s -s "$work/mix.lua" "http://$addr" |
+    awk '/Requests\/sec/ {rps = $2} /Latency/ {lat = $2} END {printf "%s req/s   latency avg %s\n", rps, lat}'
   if [[ -n $scraper ]]; then kill "$scraper"; wait "$scraper" 2>/dev/null || true; scraper=""; fi
   if [[ -n $metrics ]]; then
     echo "   series exposed: $(curl -s "$metrics" | grep -vc '^#')"

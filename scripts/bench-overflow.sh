@@ -78,7 +78,7 @@ request = function()
 end
 LUA
 for variant in checked unchecked; do
-  BULLETIN_LOG=warn "$work/$variant" --data "$work/site" serve --addr 127.0.0.1:0 2>"$work/$variant.log" &
+  BULLETIN_LOG=warn "$work/$variant" --data "$work/site" serve --addr 127.0.0.1:0 >/dev/null 2>"$work/$variant.log" &
   server=$!
   for _ in $(seq 1 300); do
     grep -q "bulletin is serving" "$work/$variant.log" 2>/dev/null && break
