@@ -2,7 +2,7 @@
 """A real SMTP server for tests and benchmarks: accepts mail on 127.0.0.1 and
 appends every message it accepts to a file, one JSON object a line:
 
-    {"mail_from": "news@example.org", "rcpt_tos": ["reader@example.org"], "data": "..."}
+    {"helo": "mail.example.org", "mail_from": "news@example.org", "rcpt_tos": ["reader@example.org"], "data": "..."}
 
 The file is flushed after each message, so a reader sees every accepted message
 as soon as the client has had its "250". The first line on standard output is
@@ -56,6 +56,7 @@ class Sink:
         if isinstance(data, bytes):
             data = data.decode("utf-8", errors="replace")
         record = {
+            "helo": session.host_name,
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "data": data,

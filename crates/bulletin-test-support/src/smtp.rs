@@ -30,6 +30,8 @@ pub struct SmtpSink {
 /// One accepted message, as the sink recorded it.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The name the client gave in EHLO/HELO.
+    pub helo: String,
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
     /// The message as sent (CRLF line ends), dot-stuffing undone.
@@ -207,6 +209,7 @@ impl Received {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
         let text = |key: &str| record[key].as_str().unwrap_or_default().to_owned();
         Received {
+            helo: text("helo"),
             mail_from: text("mail_from"),
             rcpt_tos: record["rcpt_tos"]
                 .as_array()

@@ -10,6 +10,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bulletin_test_support::smtp::SmtpSink;
+
 use crate::newsletter::{Server, cookie, field, form_headers, http};
 use crate::{Archive, text, write};
 
@@ -21,8 +23,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `serve` on `port`, once it listens.
-fn serve_on(archive: &Archive, port: u16) -> Server {
+/// `serve` on `port` with `extra` arguments, once it listens.
+fn serve_on(archive: &Archive, port: u16, extra: &[&str]) -> Server {
     let mut child = archive
         .command()
         .args([
@@ -32,6 +34,7 @@ fn serve_on(archive: &Archive, port: u16) -> Server {
             "--trusted-proxy",
             "127.0.0.1",
         ])
+        .args(extra)
         .env("BULLETIN_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -140,6 +143,43 @@ fn until_seen(port: u16, path: &str, needle: &str) -> Duration {
     }
 }
 
+/// An admin account, `editor@example.org`, made from the command line.
+fn add_admin(archive: &Archive) {
+    let mut add = archive.command();
+    add.args(["user", "add", "editor@example.org", "--role", "admin"])
+        .stdin(Stdio::piped());
+    let mut child = add
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"correct horse battery staple\n",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+}
+
+/// Signs the admin in on `port`; the session cookie.
+fn sign_in(port: u16) -> String {
+    let (_, headers, page) = http(port, "GET", "/admin/login", &[], "");
+    let form = cookie(&headers, "bulletin_form").unwrap();
+    let token = field(&page, "form_token");
+    let (status, headers, body) = http(
+        port,
+        "POST",
+        "/admin/login",
+        &form_headers(&form),
+        "form_token=TOKEN&email=editor%40example.org&password=correct+horse+battery+staple"
+            .replace("TOKEN", &token)
+            .as_str(),
+    );
+    assert_eq!(status, 303, "{body}");
+    cookie(&headers, "bulletin_session").expect("a staff session")
+}
+
 #[test]
 fn three_instances_on_one_postgresql_behind_nginx() {
     let Some(nginx_bin) =
@@ -155,29 +195,14 @@ fn three_instances_on_one_postgresql_behind_nginx() {
     let file = a.path("gen.txt").display().to_string();
     a.run_ok(&["gen", "--stories", "30", "--seed", "11", "-o", &file]);
     a.run_ok(&["import", &file]);
-    let email = "editor@example.org";
-    let mut add = a.command();
-    add.args(["user", "add", email, "--role", "admin"])
-        .stdin(Stdio::piped());
-    let mut child = add
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        child.stdin.as_mut().unwrap(),
-        b"correct horse battery staple\n",
-    )
-    .unwrap();
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success());
+    add_admin(&a);
 
     let ports = [free_port(), free_port(), free_port()];
     let archives = [&a, &b, &c];
     let mut servers: Vec<Server> = archives
         .iter()
         .zip(ports)
-        .map(|(x, p)| serve_on(x, p))
+        .map(|(x, p)| serve_on(x, p, &[]))
         .collect();
     let front = free_port();
     let _nginx = nginx(&nginx_bin, front, &ports);
@@ -208,20 +233,7 @@ fn three_instances_on_one_postgresql_behind_nginx() {
     until_seen(front, story, "Zanzibarite");
 
     // A staff session made on A works on B and C.
-    let (_, headers, page) = http(ports[0], "GET", "/admin/login", &[], "");
-    let form = cookie(&headers, "bulletin_form").unwrap();
-    let token = field(&page, "form_token");
-    let (status, headers, body) = http(
-        ports[0],
-        "POST",
-        "/admin/login",
-        &form_headers(&form),
-        &format!(
-            "form_token={token}&email=editor%40example.org&password=correct+horse+battery+staple"
-        ),
-    );
-    assert_eq!(status, 303, "{body}");
-    let session = cookie(&headers, "bulletin_session").expect("a staff session");
+    let session = sign_in(ports[0]);
     for port in &ports[1..] {
         let (status, _, body) = http(*port, "GET", "/admin/", &[format!("Cookie: {session}")], "");
         assert_eq!(
@@ -272,7 +284,7 @@ fn three_instances_on_one_postgresql_behind_nginx() {
         status.success(),
         "B did not stop cleanly on SIGTERM: {status}"
     );
-    servers.insert(1, serve_on(&b, ports[1]));
+    servers.insert(1, serve_on(&b, ports[1], &[]));
     let out = load.wait_with_output().unwrap();
     let report = text(&out.stdout) + &text(&out.stderr);
     eprintln!("cluster: wrk through nginx during B's restart:\n{report}");
@@ -289,4 +301,112 @@ fn three_instances_on_one_postgresql_behind_nginx() {
     assert!(requests > 100, "{report}");
     assert!(!report.contains("Non-2xx or 3xx responses"), "{report}");
     assert!(!report.contains("Socket errors"), "{report}");
+}
+
+/// A newsletter queued through instance A's newsroom is sent by the three
+/// instances' standing senders together: each subscriber gets exactly one
+/// message, and each instance sends some (the SMTP sink records the EHLO name
+/// each instance's `[smtp] url` gives).
+#[test]
+fn a_newsletter_queued_on_one_instance_is_sent_once_by_all_three() {
+    let Some(sink) = SmtpSink::start(&[]) else {
+        return;
+    };
+    let Some(a) = Archive::postgres() else {
+        return;
+    };
+    let b = Archive::on_database(a.url());
+    let c = Archive::on_database(a.url());
+    let backup = crate::newsletter::backup("http://127.0.0.1:8080");
+    a.run_ok(&["import", &write(&a.path("backup.json"), backup)]);
+    const READERS: usize = 40;
+    let csv: String = std::iter::once("email,plan\n".to_owned())
+        .chain((0..READERS).map(|i| format!("reader{i}@example.org,free\n")))
+        .collect();
+    a.run_ok(&[
+        "subscribers",
+        "import",
+        &write(&a.path("readers.csv"), csv),
+        "--status",
+        "active",
+    ]);
+    add_admin(&a);
+    // Slow enough (4 a second each) that all three standing senders, ticking
+    // every 5 s, find work left.
+    for (archive, name) in [(&a, "a"), (&b, "b"), (&c, "c")] {
+        write(
+            &archive.path("bulletin.toml"),
+            format!(
+                "[smtp]\nurl = \"{}/instance-{name}.example.org\"\nfrom = \"news@example.org\"\nper_second = 4\n",
+                sink.url()
+            ),
+        );
+    }
+    let ports = [free_port(), free_port(), free_port()];
+    let _servers: Vec<Server> = [&a, &b, &c]
+        .iter()
+        .zip(ports)
+        .map(|(x, p)| serve_on(x, p, &["--dev"]))
+        .collect();
+
+    let session = sign_in(ports[0]);
+    let cookie_header = format!("Cookie: {session}");
+    let (_, _, page) = http(
+        ports[0],
+        "GET",
+        "/admin/issues/7",
+        std::slice::from_ref(&cookie_header),
+        "",
+    );
+    let csrf = field(&page, "csrf");
+    let (status, _, page) = http(
+        ports[0],
+        "POST",
+        "/admin/issues/7/send",
+        &form_headers(&session),
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(status, 303, "{page}");
+
+    // Done when the newsroom (here B's) says so; then the sink holds it all.
+    let done = format!("{READERS} sent, 0 failed, 0 waiting, of {READERS}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, _, page) = http(
+            ports[1],
+            "GET",
+            "/admin/issues/7",
+            std::slice::from_ref(&cookie_header),
+            "",
+        );
+        if page.contains(&done) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the newsletter was not sent in time"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    sink.wait_until_idle();
+    let mail = sink.messages();
+    let recipients: std::collections::BTreeSet<&str> = mail.iter().map(|m| m.to()).collect();
+    assert_eq!(mail.len(), READERS, "{} messages", mail.len());
+    assert_eq!(recipients.len(), READERS);
+    let mut by_instance: std::collections::BTreeMap<&str, usize> =
+        std::collections::BTreeMap::new();
+    for message in &mail {
+        *by_instance.entry(message.helo.as_str()).or_default() += 1;
+    }
+    eprintln!("cluster: messages sent by each instance: {by_instance:?}");
+    for name in [
+        "instance-a.example.org",
+        "instance-b.example.org",
+        "instance-c.example.org",
+    ] {
+        assert!(
+            by_instance.contains_key(name),
+            "{name} sent nothing: {by_instance:?}"
+        );
+    }
 }
