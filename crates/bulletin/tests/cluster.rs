@@ -50,6 +50,26 @@ fn serve_on(archive: &Archive, port: u16, extra: &[&str]) -> Server {
     Server(child)
 }
 
+/// `serve` on `port` with `extra` arguments and Prometheus metrics on a port
+/// of their own: the server and the metrics port.
+fn serve_with_metrics(archive: &Archive, port: u16, extra: &[&str]) -> (Server, u16) {
+    let metrics = free_port();
+    let address = format!("127.0.0.1:{metrics}");
+    let mut args = extra.to_vec();
+    args.extend(["--metrics-addr", &address]);
+    (serve_on(archive, port, &args), metrics)
+}
+
+/// The `outcome="ok"` scheduler runs an instance has counted.
+fn scheduler_runs(metrics: u16) -> f64 {
+    let (_, _, body) = http(metrics, "GET", "/metrics", &[], "");
+    body.lines()
+        .find(|l| l.starts_with("bulletin_scheduler_runs_total{outcome=\"ok\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// nginx in front of `upstreams`, on `port`, as the deployment guide sets it
 /// up (retrying the next instance on an error or a 502/503); stopped when dropped.
 struct Nginx {
@@ -306,9 +326,10 @@ fn three_instances_on_one_postgresql_behind_nginx() {
 /// A newsletter queued through instance A's newsroom is sent by the three
 /// instances' standing senders together: each subscriber gets exactly one
 /// message, and each instance sends some (the SMTP sink records the EHLO name
-/// each instance's `[smtp] url` gives).
+/// each instance's `[smtp] url` gives). A scheduled issue goes live once
+/// although all three schedulers run after it is due.
 #[test]
-fn a_newsletter_queued_on_one_instance_is_sent_once_by_all_three() {
+fn a_newsletter_and_a_scheduled_issue_go_out_once_across_three_instances() {
     let Some(sink) = SmtpSink::start(&[]) else {
         return;
     };
@@ -317,7 +338,17 @@ fn a_newsletter_queued_on_one_instance_is_sent_once_by_all_three() {
     };
     let b = Archive::on_database(a.url());
     let c = Archive::on_database(a.url());
-    let backup = crate::newsletter::backup("http://127.0.0.1:8080");
+    // Issue 7 published; issue 8 scheduled to go live in a few seconds.
+    // (Spliced in as text: a backup's keys keep their order.)
+    let due = jiff::Timestamp::now().as_second() + 4;
+    let backup = crate::newsletter::backup("http://127.0.0.1:8080").replacen(
+        "\"issues\":[",
+        &format!(
+            "\"issues\":[{{\"number\": 8, \"date\": \"2024-03-14\", \"status\": \"scheduled\", \"publish_at\": {due}, \"stories\": []}},"
+        ),
+        1,
+    );
+    assert!(backup.contains("\"scheduled\""));
     a.run_ok(&["import", &write(&a.path("backup.json"), backup)]);
     const READERS: usize = 40;
     let csv: String = std::iter::once("email,plan\n".to_owned())
@@ -343,11 +374,11 @@ fn a_newsletter_queued_on_one_instance_is_sent_once_by_all_three() {
         );
     }
     let ports = [free_port(), free_port(), free_port()];
-    let _servers: Vec<Server> = [&a, &b, &c]
+    let (_servers, metrics): (Vec<Server>, Vec<u16>) = [&a, &b, &c]
         .iter()
         .zip(ports)
-        .map(|(x, p)| serve_on(x, p, &["--dev"]))
-        .collect();
+        .map(|(x, p)| serve_with_metrics(x, p, &["--dev"]))
+        .unzip();
 
     let session = sign_in(ports[0]);
     let cookie_header = format!("Cookie: {session}");
@@ -408,5 +439,35 @@ fn a_newsletter_queued_on_one_instance_is_sent_once_by_all_three() {
             by_instance.contains_key(name),
             "{name} sent nothing: {by_instance:?}"
         );
+    }
+
+    // The scheduled issue went live once: wait until every instance's
+    // scheduler has run twice more after it was due (all three had their
+    // chance), then the audit log holds one publication of issue 8.
+    while jiff::Timestamp::now().as_second() <= due {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after_due: Vec<f64> = metrics.iter().map(|m| scheduler_runs(*m)).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while metrics
+        .iter()
+        .zip(&after_due)
+        .any(|(m, before)| scheduler_runs(*m) < before + 2.0)
+    {
+        assert!(Instant::now() < deadline, "the schedulers did not run");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, _, audit) = http(
+        ports[2],
+        "GET",
+        "/admin/audit",
+        std::slice::from_ref(&cookie_header),
+        "",
+    );
+    let published = audit.matches("<td>publish</td><td>issue 8</td>").count();
+    assert_eq!(published, 1, "{audit}");
+    for port in ports {
+        let (status, _, page) = http(port, "GET", "/issue/8/", &[], "");
+        assert_eq!(status, 200, "issue 8 on {port}: {page}");
     }
 }
