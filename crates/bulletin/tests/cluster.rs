@@ -164,7 +164,7 @@ fn until_seen(port: u16, path: &str, needle: &str) -> Duration {
 }
 
 /// An admin account, `editor@example.org`, made from the command line.
-fn add_admin(archive: &Archive) {
+pub(crate) fn add_admin(archive: &Archive) {
     let mut add = archive.command();
     add.args(["user", "add", "editor@example.org", "--role", "admin"])
         .stdin(Stdio::piped());
@@ -183,7 +183,7 @@ fn add_admin(archive: &Archive) {
 }
 
 /// Signs the admin in on `port`; the session cookie.
-fn sign_in(port: u16) -> String {
+pub(crate) fn sign_in(port: u16) -> String {
     let (_, headers, page) = http(port, "GET", "/admin/login", &[], "");
     let form = cookie(&headers, "bulletin_form").unwrap();
     let token = field(&page, "form_token");
