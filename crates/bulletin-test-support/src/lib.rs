@@ -32,6 +32,23 @@ pub use own_postgres::OwnPostgres;
 pub use postgres::{TempPostgres, postgres_url};
 pub use skip::{skip_or_fail, skips, skips_allowed};
 
+/// Waits until `done()` holds, checking it every few milliseconds for up to
+/// `timeout`; panics naming `what` otherwise. The one way tests wait for
+/// something another process does (a page, a log line, a counter).
+#[track_caller]
+pub fn wait_until(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = std::time::Duration::from_millis(5);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The folder `shared/` beside the checkout (`<workspace>/../shared`).
 pub fn shared_root() -> PathBuf {
     let workspace = workspace_root();

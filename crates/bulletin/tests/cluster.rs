@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bulletin_test_support::smtp::SmtpSink;
+use bulletin_test_support::wait_until;
 
 use crate::newsletter::{Server, cookie, field, form_headers, http};
 use crate::{Archive, text, write};
@@ -62,12 +63,7 @@ fn serve_with_metrics(archive: &Archive, port: u16, extra: &[&str]) -> (Server, 
 
 /// The `outcome="ok"` scheduler runs an instance has counted.
 fn scheduler_runs(metrics: u16) -> f64 {
-    let (_, _, body) = http(metrics, "GET", "/metrics", &[], "");
-    body.lines()
-        .find(|l| l.starts_with("bulletin_scheduler_runs_total{outcome=\"ok\"}"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    crate::ops::metric(metrics, "bulletin_scheduler_runs_total{outcome=\"ok\"}")
 }
 
 /// nginx in front of `upstreams`, on `port`, as the deployment guide sets it
@@ -135,32 +131,22 @@ http {{
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not start: {:?}",
-            std::fs::read_to_string(dir.path().join("error.log"))
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("nginx to listen", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     Nginx { child, _dir: dir }
 }
 
-/// Polls `path` on `port` until its body contains `needle`; how long it took.
-fn until_seen(port: u16, path: &str, needle: &str) -> Duration {
-    let started = Instant::now();
-    loop {
-        let (status, _, body) = http(port, "GET", path, &[], "");
-        if status == 200 && body.contains(needle) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{needle:?} never appeared at {path} on {port} ({status})"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// Waits until `path` on `port` answers 200 with `needle` in its body.
+fn until_seen(port: u16, path: &str, needle: &str) {
+    wait_until(
+        &format!("{needle:?} at {path} on {port}"),
+        Duration::from_secs(20),
+        || {
+            let (status, _, body) = http(port, "GET", path, &[], "");
+            status == 200 && body.contains(needle)
+        },
+    );
 }
 
 /// An admin account, `editor@example.org`, made from the command line.
@@ -219,11 +205,12 @@ fn three_instances_on_one_postgresql_behind_nginx() {
 
     let ports = [free_port(), free_port(), free_port()];
     let archives = [&a, &b, &c];
-    let mut servers: Vec<Server> = archives
+    let (mut servers, metrics): (Vec<Server>, Vec<u16>) = archives
         .iter()
         .zip(ports)
-        .map(|(x, p)| serve_on(x, p, &[]))
-        .collect();
+        .map(|(x, p)| serve_with_metrics(x, p, &[]))
+        .unzip();
+    let a_metrics = metrics[0];
     let front = free_port();
     let _nginx = nginx(&nginx_bin, front, &ports);
 
@@ -287,9 +274,11 @@ fn three_instances_on_one_postgresql_behind_nginx() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The restart must fall inside the 8 s run, with load before and after it.
-    until_seen(front, "/", "<html");
-    std::thread::sleep(Duration::from_millis(1500));
+    // The restart falls inside the 8 s run, once A has served a thousand
+    // requests of it, so there is load before and after it.
+    wait_until("load through nginx", Duration::from_secs(20), || {
+        crate::ops::metric_sum(a_metrics, "bulletin_http_requests_total") >= 1000.0
+    });
     let mut stopped = servers.remove(1);
     let pid = stopped.0.id();
     assert!(
@@ -401,24 +390,20 @@ fn a_newsletter_and_a_scheduled_issue_go_out_once_across_three_instances() {
 
     // Done when the newsroom (here B's) says so; then the sink holds it all.
     let done = format!("{READERS} sent, 0 failed, 0 waiting, of {READERS}");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (_, _, page) = http(
-            ports[1],
-            "GET",
-            "/admin/issues/7",
-            std::slice::from_ref(&cookie_header),
-            "",
-        );
-        if page.contains(&done) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the newsletter was not sent in time"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until(
+        "the newsletter to be sent",
+        Duration::from_secs(120),
+        || {
+            let (_, _, page) = http(
+                ports[1],
+                "GET",
+                "/admin/issues/7",
+                std::slice::from_ref(&cookie_header),
+                "",
+            );
+            page.contains(&done)
+        },
+    );
     sink.wait_until_idle();
     let mail = sink.messages();
     let recipients: std::collections::BTreeSet<&str> = mail.iter().map(|m| m.to()).collect();
@@ -444,19 +429,20 @@ fn a_newsletter_and_a_scheduled_issue_go_out_once_across_three_instances() {
     // The scheduled issue went live once: wait until every instance's
     // scheduler has run twice more after it was due (all three had their
     // chance), then the audit log holds one publication of issue 8.
-    while jiff::Timestamp::now().as_second() <= due {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("issue 8 to be due", Duration::from_secs(30), || {
+        jiff::Timestamp::now().as_second() > due
+    });
     let after_due: Vec<f64> = metrics.iter().map(|m| scheduler_runs(*m)).collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while metrics
-        .iter()
-        .zip(&after_due)
-        .any(|(m, before)| scheduler_runs(*m) < before + 2.0)
-    {
-        assert!(Instant::now() < deadline, "the schedulers did not run");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until(
+        "every scheduler to run twice more",
+        Duration::from_secs(60),
+        || {
+            metrics
+                .iter()
+                .zip(&after_due)
+                .all(|(m, before)| scheduler_runs(*m) >= before + 2.0)
+        },
+    );
     let (_, _, audit) = http(
         ports[2],
         "GET",

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use bulletin_test_support::wait_until;
 
 use crate::newsletter::{Server, http};
 use crate::{Archive, text};
@@ -15,21 +17,18 @@ use crate::{Archive, text};
 pub(crate) struct Running {
     _server: Server,
     pub(crate) port: u16,
-    metrics: Option<u16>,
+    pub(crate) metrics: Option<u16>,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Running {
     /// Waits until a logged line contains `needle` (the log is read by another thread).
     fn wait_for_log(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
-                return;
-            }
-            std::thread::yield_now();
-        }
-        panic!("{needle:?} never logged: {:?}", self.log.lock().unwrap());
+        wait_until(
+            &format!("{needle:?} in the log"),
+            Duration::from_secs(30),
+            || self.log.lock().unwrap().iter().any(|l| l.contains(needle)),
+        );
     }
 }
 
@@ -127,6 +126,20 @@ fn scrape(port: u16) -> BTreeMap<String, f64> {
         "{content_type}"
     );
     parse_exposition(&body)
+}
+
+/// The sum of every series of the metric `name` at `port` (all labels).
+pub(crate) fn metric_sum(port: u16, name: &str) -> f64 {
+    scrape(port)
+        .iter()
+        .filter(|(series, _)| series.split('{').next() == Some(name))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+/// One series of the metrics at `port`, 0 while it has not been recorded.
+pub(crate) fn metric(port: u16, series: &str) -> f64 {
+    scrape(port).get(series).copied().unwrap_or(0.0)
 }
 
 fn sample(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
@@ -315,13 +328,7 @@ fn readyz_says_when_the_store_is_gone_and_when_it_is_back() {
         "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
     ));
     // Ready again, without a restart: the pool reconnects.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, _, body) = http(running.port, "GET", "/readyz", &[], "");
-        if status == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never ready again: {body}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("ready again", Duration::from_secs(30), || {
+        http(running.port, "GET", "/readyz", &[], "").0 == 200
+    });
 }

@@ -9,24 +9,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use bulletin_test_support::OwnPostgres;
+use bulletin_test_support::{OwnPostgres, wait_until};
 
 use crate::newsletter::http;
 use crate::ops::start;
 use crate::{Archive, text};
 
-/// Waits until `path` answers 200 again.
+/// Waits until `path` answers 200 again (a 503 meanwhile).
 fn until_ok(port: u16, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, _, body) = http(port, "GET", path, &[], "");
-        if status == 200 {
-            return;
-        }
-        assert_eq!(status, 503, "{path}: {body}");
-        assert!(Instant::now() < deadline, "{path} never recovered: {body}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        &format!("{path} to answer 200"),
+        Duration::from_secs(60),
+        || {
+            let (status, _, body) = http(port, "GET", path, &[], "");
+            assert!(status == 200 || status == 503, "{path}: {status} {body}");
+            status == 200
+        },
+    );
 }
 
 fn retry_after(headers: &[(String, String)]) -> Option<&str> {
@@ -167,7 +166,10 @@ fn the_standing_sender_pauses_and_resumes_across_a_stop() {
             sink.url()
         ),
     );
-    let running = start(archive.command(), &["--dev"]);
+    let running = start(
+        archive.command(),
+        &["--dev", "--metrics-addr", "127.0.0.1:0"],
+    );
     let port = running.port;
     let session = crate::cluster::sign_in(port);
     let cookie = format!("Cookie: {session}");
@@ -191,25 +193,30 @@ fn the_standing_sender_pauses_and_resumes_across_a_stop() {
     sink.wait_for(5);
     pg.stop();
     let during = sink.count();
-    // The outage itself: three seconds without a database.
-    std::thread::sleep(Duration::from_secs(3));
+    // The database stays away until the sender has met the outage (an
+    // outcome it could not record yet).
+    let metrics = running.metrics.expect("metrics address printed");
+    wait_until(
+        "the sender to meet the outage",
+        Duration::from_secs(60),
+        || crate::ops::metric(metrics, "bulletin_mail_record_retries_total") >= 1.0,
+    );
     pg.start();
-    let deadline = Instant::now() + Duration::from_secs(120);
     let done = format!("{READERS} sent, 0 failed, 0 waiting, of {READERS}");
-    loop {
-        let (_, _, page) = http(
-            port,
-            "GET",
-            "/admin/issues/7",
-            std::slice::from_ref(&cookie),
-            "",
-        );
-        if page.contains(&done) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not finished: {page}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until(
+        "the newsletter to be sent",
+        Duration::from_secs(120),
+        || {
+            let (_, _, page) = http(
+                port,
+                "GET",
+                "/admin/issues/7",
+                std::slice::from_ref(&cookie),
+                "",
+            );
+            page.contains(&done)
+        },
+    );
     sink.wait_until_idle();
     let mail = sink.messages();
     let recipients: std::collections::BTreeSet<&str> = mail.iter().map(|m| m.to()).collect();
