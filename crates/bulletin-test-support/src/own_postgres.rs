@@ -109,16 +109,21 @@ impl OwnPostgres {
         self.run("pg_ctl", &args);
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// `program` of the server's bin folder, run as `postgres` when we are root.
+    fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        let mut cmd = if self.as_postgres {
+        if self.as_postgres {
             let mut cmd = Command::new("runuser");
             cmd.args(["-u", "postgres", "--"]).arg(&path);
             cmd
         } else {
             Command::new(&path)
-        };
-        let out = cmd
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self
+            .command(program)
             .args(args)
             .current_dir(self.dir.path())
             .output()
@@ -136,14 +141,7 @@ impl OwnPostgres {
 impl Drop for OwnPostgres {
     fn drop(&mut self) {
         let data = self.data();
-        let path = self.bin.join("pg_ctl");
-        let mut cmd = if self.as_postgres {
-            let mut cmd = Command::new("runuser");
-            cmd.args(["-u", "postgres", "--"]).arg(&path);
-            cmd
-        } else {
-            Command::new(&path)
-        };
+        let mut cmd = self.command("pg_ctl");
         let _ = cmd.args(["-D", &data, "stop", "-m", "immediate"]).output();
     }
 }

@@ -66,13 +66,10 @@ fn hard_bounces_proven_by_their_verp_address_are_marked() {
     let Some(sink) = SmtpSink::start(&[]) else {
         return;
     };
-    let backup = crate::newsletter::backup("http://127.0.0.1:8080");
-    archive.run_ok(&["import", &write(&archive.path("backup.json"), backup)]);
-    let csv = write(
-        &archive.path("readers.csv"),
-        "email,plan\nhard@example.com,free\nsoft@example.com,free\nvictim@example.com,free\n",
+    crate::newsletter::issue_seven_for(
+        &archive,
+        ["hard", "soft", "victim"].map(|r| format!("{r}@example.com")),
     );
-    archive.run_ok(&["subscribers", "import", &csv, "--status", "active"]);
     write(
         &archive.path("bulletin.toml"),
         format!(

@@ -72,13 +72,7 @@ fn every_message_is_signed_and_an_independent_verifier_agrees() {
     let Some(sink) = SmtpSink::start(&[]) else {
         return;
     };
-    let backup = crate::newsletter::backup("http://127.0.0.1:8080");
-    archive.run_ok(&["import", &write(&archive.path("backup.json"), backup)]);
-    let csv = write(
-        &archive.path("readers.csv"),
-        "email,plan\nreader@example.org,free\n",
-    );
-    archive.run_ok(&["subscribers", "import", &csv, "--status", "active"]);
+    crate::newsletter::issue_seven_for(&archive, ["reader@example.org".to_owned()]);
 
     // One key of each kind; the domain from [smtp] from.
     write(

@@ -45,6 +45,18 @@ pub(crate) fn backup(base_url: &str) -> String {
     )
 }
 
+/// Issue 7 of [`backup`] (its links to `http://127.0.0.1:8080`) in `archive`,
+/// with `readers` as active subscribers on the free plan.
+pub(crate) fn issue_seven_for(archive: &Archive, readers: impl IntoIterator<Item = String>) {
+    let backup = backup("http://127.0.0.1:8080");
+    archive.run_ok(&["import", &write(&archive.path("backup.json"), backup)]);
+    let csv: String = std::iter::once("email,plan\n".to_owned())
+        .chain(readers.into_iter().map(|r| format!("{r},free\n")))
+        .collect();
+    let csv = write(&archive.path("readers.csv"), csv);
+    archive.run_ok(&["subscribers", "import", &csv, "--status", "active"]);
+}
+
 /// `bulletin serve` on `port`; stopped when dropped.
 pub(crate) struct Server(pub(crate) Child);
 

@@ -147,17 +147,11 @@ fn the_standing_sender_pauses_and_resumes_across_a_stop() {
         return;
     };
     let archive = Archive::on_database(pg.url());
-    let backup = crate::newsletter::backup("http://127.0.0.1:8080");
-    archive.run_ok(&[
-        "import",
-        &crate::write(&archive.path("backup.json"), backup),
-    ]);
     const READERS: usize = 30;
-    let csv: String = std::iter::once("email,plan\n".to_owned())
-        .chain((0..READERS).map(|i| format!("reader{i}@example.org,free\n")))
-        .collect();
-    let csv = crate::write(&archive.path("readers.csv"), csv);
-    archive.run_ok(&["subscribers", "import", &csv, "--status", "active"]);
+    crate::newsletter::issue_seven_for(
+        &archive,
+        (0..READERS).map(|i| format!("reader{i}@example.org")),
+    );
     crate::cluster::add_admin(&archive);
     crate::write(
         &archive.path("bulletin.toml"),
